@@ -1,0 +1,128 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchBroadcast is a typical room broadcast:
+// io.to("room1").emit("tick", {seq: 1, t: 1.7e12, pad: "x"*100}).
+func benchBroadcast() *Broadcast {
+	return &Broadcast{
+		UID: "nodeA1",
+		Packet: Packet{
+			Type: EventPacketType,
+			Data: []any{"tick", map[string]any{"seq": 1, "t": 1.7e12, "pad": strings.Repeat("x", 100)}},
+			Nsp:  "/",
+		},
+		Opts: Options{Rooms: []string{"room1"}, Except: []string{}},
+	}
+}
+
+func BenchmarkEncodeBroadcast(b *testing.B) {
+	msg := benchBroadcast()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeBroadcast(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeBroadcast(b *testing.B) {
+	payload, err := EncodeBroadcast(benchBroadcast())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeBroadcast(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchRequests are a server-side emit (JSON) and a broadcast with ack
+// (msgpack map).
+func benchRequests() map[string]*Request {
+	timeout := 5 * time.Second
+	return map[string]*Request{
+		"ServerSideEmit": {
+			UID: "nodeA1", RequestID: "req0000001", Type: RequestServerSideEmit,
+			Data: []any{"ping", map[string]any{"seq": 1, "t": 1.7e12, "pad": strings.Repeat("x", 100)}},
+		},
+		"BroadcastAck": {
+			UID: "nodeA1", RequestID: "req0000002", Type: RequestBroadcast,
+			Packet: benchBroadcast().Packet,
+			Opts:   Options{Rooms: []string{"room1"}, Except: []string{}, Flags: Flags{Timeout: &timeout}},
+		},
+	}
+}
+
+func BenchmarkEncodeRequest(b *testing.B) {
+	for name, r := range benchRequests() {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EncodeRequest(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeRequest(b *testing.B) {
+	for name, r := range benchRequests() {
+		payload, err := EncodeRequest(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeRequest(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchCluster is a sharded room broadcast (JSON envelope).
+func benchCluster() *ClusterMessage {
+	p := benchBroadcast().Packet
+	p.Nsp = ""
+	return &ClusterMessage{
+		Type: MsgBroadcast, UID: "a1a1a1a1a1a1a1a1", Nsp: "/",
+		Packet: p,
+		Opts:   Options{Rooms: []string{"room1"}, Except: []string{}},
+	}
+}
+
+func BenchmarkEncodeClusterMessage(b *testing.B) {
+	m := benchCluster()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeClusterMessage(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeClusterMessage(b *testing.B) {
+	payload, err := EncodeClusterMessage(benchCluster())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeClusterMessage(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

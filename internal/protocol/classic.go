@@ -1,0 +1,371 @@
+package protocol
+
+import (
+	"fmt"
+)
+
+// Broadcast is the classic broadcast message [uid, packet, opts].
+type Broadcast struct {
+	UID    string
+	Packet Packet
+	Opts   Options
+}
+
+// EncodeBroadcast encodes a broadcast as the classic adapter does: a msgpack
+// array with opts keys in the order rooms, except, flags.
+func EncodeBroadcast(b *Broadcast) ([]byte, error) {
+	return marshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutAdapter)})
+}
+
+// EncodeEmitterBroadcast encodes a broadcast as Node's emitter does: opts
+// keys in the order rooms, flags, except.
+func EncodeEmitterBroadcast(b *Broadcast) ([]byte, error) {
+	return marshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutEmitter)})
+}
+
+// DecodeBroadcast decodes a classic broadcast. Extra array elements are
+// ignored, as in Node.
+func DecodeBroadcast(payload []byte) (*Broadcast, error) {
+	v, err := unmarshalMsgpack(payload)
+	if err != nil {
+		return nil, err
+	}
+	a, err := asArray(v, "broadcast")
+	if err != nil {
+		return nil, err
+	}
+	if len(a) < 3 {
+		return nil, fmt.Errorf("%w: broadcast has %d elements, want 3", ErrMalformed, len(a))
+	}
+	uid, ok := a[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("%w: broadcast uid is %s", ErrMalformed, typeName(a[0]))
+	}
+	b := &Broadcast{UID: uid}
+	if b.Packet, err = decodePacket(a[1]); err != nil {
+		return nil, err
+	}
+	if b.Opts, err = decodeOptions(a[2]); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// RequestType is the classic adapter's request code.
+type RequestType int
+
+// Classic request types (RequestType in @socket.io/redis-adapter).
+const (
+	RequestSockets              RequestType = 0 // legacy, not sent by 8.x
+	RequestAllRooms             RequestType = 1
+	RequestRemoteJoin           RequestType = 2
+	RequestRemoteLeave          RequestType = 3
+	RequestRemoteDisconnect     RequestType = 4
+	RequestRemoteFetch          RequestType = 5
+	RequestServerSideEmit       RequestType = 6
+	RequestBroadcast            RequestType = 7
+	RequestBroadcastClientCount RequestType = 8
+	RequestBroadcastAck         RequestType = 9
+)
+
+func (t RequestType) String() string {
+	names := [...]string{"SOCKETS", "ALL_ROOMS", "REMOTE_JOIN", "REMOTE_LEAVE", "REMOTE_DISCONNECT",
+		"REMOTE_FETCH", "SERVER_SIDE_EMIT", "BROADCAST", "BROADCAST_CLIENT_COUNT", "BROADCAST_ACK"}
+	if t >= 0 && int(t) < len(names) {
+		return names[t]
+	}
+	return fmt.Sprintf("RequestType(%d)", int(t))
+}
+
+// Request is a classic request published on P-request#N#. Which fields are
+// meaningful depends on Type; empty strings mean "absent" on the wire.
+type Request struct {
+	// UID is the sender's uid. Node's emitter omits it for join, leave and
+	// disconnect requests (empty here).
+	UID string
+	// RequestID is empty when the request wants no answer.
+	RequestID string
+	// HasRequestID is set by the decoder when requestId was present, even as
+	// null (Node then treats the request as wanting an answer).
+	HasRequestID bool
+	Type         RequestType
+	// Opts targets the sockets of types 2-5 (rooms, except) and 7 (with flags).
+	Opts Options
+	// Rooms are the rooms to join or leave (types 2, 3).
+	Rooms []string
+	// Close is the argument of disconnectSockets (type 4).
+	Close bool
+	// Data is [event, ...args] of a server-side emit (type 6).
+	Data []any
+	// Packet is the broadcast of type 7.
+	Packet Packet
+	// Legacy is set for the pre-8.0 join/leave/disconnect form that targets
+	// one socket id (Sid) and one room (Room) instead of Opts.
+	Legacy bool
+	Sid    string
+	Room   string
+}
+
+// EncodeRequest encodes a request with Node's key order: JSON for every type
+// but BROADCAST (7), which is a msgpack map. A server-side emit whose
+// arguments hold binary is sent as msgpack too (Node decodes either), so
+// binary survives the trip.
+func EncodeRequest(r *Request) ([]byte, error) {
+	o := obj{}
+	if r.UID != "" {
+		o = append(o, kv{"uid", r.UID})
+	}
+	withID := func() {
+		if r.RequestID != "" {
+			o = append(o, kv{"requestId", r.RequestID})
+		}
+	}
+	switch r.Type {
+	case RequestSockets:
+		withID()
+		o = append(o, kv{"type", int(r.Type)}, kv{"rooms", stringsToAny(r.Rooms)})
+	case RequestAllRooms, RequestRemoteFetch:
+		withID()
+		o = append(o, kv{"type", int(r.Type)})
+		if r.Type == RequestRemoteFetch {
+			o = append(o, kv{"opts", r.Opts.wire(layoutNoFlags)})
+		}
+	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
+		if r.Legacy {
+			withID()
+			o = append(o, kv{"type", int(r.Type)}, kv{"sid", r.Sid})
+			if r.Type == RequestRemoteDisconnect {
+				o = append(o, kv{"close", r.Close})
+			} else {
+				o = append(o, kv{"room", r.Room})
+			}
+			break
+		}
+		o = append(o, kv{"type", int(r.Type)}, kv{"opts", r.Opts.wire(layoutNoFlags)})
+		if r.Type == RequestRemoteDisconnect {
+			o = append(o, kv{"close", r.Close})
+		} else {
+			o = append(o, kv{"rooms", stringsToAny(r.Rooms)})
+		}
+	case RequestServerSideEmit:
+		withID()
+		o = append(o, kv{"type", int(r.Type)}, kv{"data", r.Data})
+		if HasBinary(r.Data) {
+			return marshalMsgpack(o)
+		}
+	case RequestBroadcast:
+		withID()
+		o = append(o, kv{"type", int(r.Type)}, kv{"packet", r.Packet.wire(true)},
+			kv{"opts", r.Opts.wire(layoutAdapter)})
+		return marshalMsgpack(o)
+	default:
+		return nil, fmt.Errorf("sioredis: cannot encode request type %d", r.Type)
+	}
+	return marshalJSON(o)
+}
+
+// decodeAny decodes JSON when the first byte is '{', msgpack otherwise.
+func decodeAny(payload []byte) (map[string]any, error) {
+	if len(payload) == 0 {
+		return nil, fmt.Errorf("%w: empty payload", ErrMalformed)
+	}
+	if len(payload) > MaxMessageSize {
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(payload), MaxMessageSize)
+	}
+	var v any
+	var err error
+	if payload[0] == '{' {
+		v, err = unmarshalJSON(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	} else if v, err = unmarshalMsgpack(payload); err != nil {
+		return nil, err
+	}
+	return asMap(v, "message")
+}
+
+// DecodeRequest decodes a classic request (JSON or msgpack). Unknown types
+// are returned with their code so that the caller can ignore them.
+func DecodeRequest(payload []byte) (*Request, error) {
+	m, err := decodeAny(payload)
+	if err != nil {
+		return nil, err
+	}
+	t, ok, err := optInt(m, "type")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: request without type", ErrMalformed)
+	}
+	r := &Request{Type: RequestType(t)}
+	if r.UID, _, err = optString(m, "uid"); err != nil {
+		return nil, err
+	}
+	if r.RequestID, r.HasRequestID, err = optRequestID(m); err != nil {
+		return nil, err
+	}
+	switch r.Type {
+	case RequestSockets:
+		r.Rooms, err = optStrings(m, "rooms")
+	case RequestAllRooms:
+	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
+		if opts, ok := m["opts"]; ok {
+			if r.Opts, err = decodeOptions(opts); err != nil {
+				return nil, err
+			}
+			if r.Type == RequestRemoteDisconnect {
+				r.Close, err = optBool(m, "close")
+			} else {
+				r.Rooms, err = optStrings(m, "rooms")
+			}
+			break
+		}
+		r.Legacy = true
+		if r.Sid, _, err = optString(m, "sid"); err != nil {
+			return nil, err
+		}
+		if r.Type == RequestRemoteDisconnect {
+			r.Close, err = optBool(m, "close")
+		} else {
+			r.Room, _, err = optString(m, "room")
+		}
+	case RequestRemoteFetch:
+		if opts, ok := m["opts"]; ok {
+			r.Opts, err = decodeOptions(opts)
+		}
+	case RequestServerSideEmit:
+		r.Data, err = decodeEventData(m["data"], "server-side emit data")
+	case RequestBroadcast:
+		if r.Packet, err = decodePacket(m["packet"]); err != nil {
+			return nil, err
+		}
+		r.Opts, err = decodeOptions(m["opts"])
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Response is a classic response, published on P-response#N# or
+// P-response#N#U#.
+type Response struct {
+	// Type is the request type answered. Node writes it only for 6, 8 and 9;
+	// the decoder leaves it -1 when absent (the requester then goes by the
+	// type of its pending request).
+	Type      RequestType
+	RequestID string
+	// Rooms answers ALL_ROOMS (1).
+	Rooms []string
+	// Sockets answers REMOTE_FETCH (5). SocketIDs answers the legacy SOCKETS
+	// (0) request, which carries bare ids.
+	Sockets   []SocketInfo
+	SocketIDs []string
+	// Data is the first argument of a server-side emit acknowledgement (6).
+	Data any
+	// ClientCount answers BROADCAST (8): how many clients got the packet.
+	ClientCount int64
+	// Ack is the first argument of a client acknowledgement (9).
+	Ack any
+}
+
+// EncodeResponse encodes a response the way Node does for its Type:
+// ALL_ROOMS {requestId, rooms}, REMOTE_FETCH {requestId, sockets},
+// SERVER_SIDE_EMIT {type, requestId, data}, BROADCAST_CLIENT_COUNT
+// {type, requestId, clientCount} as JSON, BROADCAST_ACK {type, requestId,
+// packet} as msgpack. Fields Node reads unconditionally are always written.
+// Responses whose values hold binary are sent as msgpack.
+func EncodeResponse(r *Response) ([]byte, error) {
+	var o obj
+	switch r.Type {
+	case RequestSockets:
+		o = obj{{"requestId", r.RequestID}, {"sockets", stringsToAny(r.SocketIDs)}}
+	case RequestAllRooms:
+		o = obj{{"requestId", r.RequestID}, {"rooms", stringsToAny(r.Rooms)}}
+	case RequestRemoteFetch:
+		socks, err := socketsWire(r.Sockets)
+		if err != nil {
+			return nil, err
+		}
+		o = obj{{"requestId", r.RequestID}, {"sockets", socks}}
+	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
+		o = obj{{"requestId", r.RequestID}}
+	case RequestServerSideEmit:
+		d, err := ToWire(r.Data)
+		if err != nil {
+			return nil, err
+		}
+		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"data", d}}
+	case RequestBroadcastClientCount:
+		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"clientCount", r.ClientCount}}
+	case RequestBroadcastAck:
+		a, err := ToWire(r.Ack)
+		if err != nil {
+			return nil, err
+		}
+		return marshalMsgpack(obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"packet", a}})
+	default:
+		return nil, fmt.Errorf("sioredis: cannot encode response type %d", r.Type)
+	}
+	if HasBinary(o) {
+		return marshalMsgpack(o)
+	}
+	return marshalJSON(o)
+}
+
+// DecodeResponse decodes a classic response (JSON or msgpack).
+func DecodeResponse(payload []byte) (*Response, error) {
+	m, err := decodeAny(payload)
+	if err != nil {
+		return nil, err
+	}
+	r := &Response{Type: -1}
+	id, ok, err := optRequestID(m)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: response without requestId", ErrMalformed)
+	}
+	r.RequestID = id
+	if t, ok, err := optInt(m, "type"); err != nil {
+		return nil, err
+	} else if ok {
+		r.Type = RequestType(t)
+	}
+	if r.Rooms, err = optStrings(m, "rooms"); err != nil {
+		return nil, err
+	}
+	if s, ok := m["sockets"].([]any); ok && len(s) > 0 {
+		if _, isID := s[0].(string); isID {
+			r.SocketIDs, err = optStrings(m, "sockets")
+		} else {
+			r.Sockets, err = decodeSockets(s)
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else if v, ok := m["sockets"]; ok && v != nil && !isEmptyArray(v) {
+		return nil, fmt.Errorf("%w: sockets is %s", ErrMalformed, typeName(v))
+	}
+	r.Data = m["data"]
+	r.Ack = m["packet"]
+	if n, ok, err := optInt(m, "clientCount"); err != nil {
+		return nil, err
+	} else if ok {
+		if n < 0 {
+			return nil, fmt.Errorf("%w: negative clientCount", ErrMalformed)
+		}
+		r.ClientCount = n
+	} else if r.Type == RequestBroadcastClientCount {
+		return nil, fmt.Errorf("%w: BROADCAST_CLIENT_COUNT without clientCount", ErrMalformed)
+	}
+	return r, nil
+}
+
+func isEmptyArray(v any) bool {
+	a, ok := v.([]any)
+	return ok && len(a) == 0
+}

@@ -1,0 +1,211 @@
+package protocol
+
+import "fmt"
+
+// MessageType is the ClusterAdapter message code used by the sharded adapter
+// (socket.io-adapter's MessageType). It differs from the classic RequestType.
+type MessageType int
+
+// ClusterAdapter message types.
+const (
+	MsgInitialHeartbeat       MessageType = 1
+	MsgHeartbeat              MessageType = 2
+	MsgBroadcast              MessageType = 3
+	MsgSocketsJoin            MessageType = 4
+	MsgSocketsLeave           MessageType = 5
+	MsgDisconnectSockets      MessageType = 6
+	MsgFetchSockets           MessageType = 7
+	MsgFetchSocketsResponse   MessageType = 8
+	MsgServerSideEmit         MessageType = 9
+	MsgServerSideEmitResponse MessageType = 10
+	MsgBroadcastClientCount   MessageType = 11
+	MsgBroadcastAck           MessageType = 12
+	MsgAdapterClose           MessageType = 13
+)
+
+func (t MessageType) String() string {
+	names := [...]string{"", "INITIAL_HEARTBEAT", "HEARTBEAT", "BROADCAST", "SOCKETS_JOIN",
+		"SOCKETS_LEAVE", "DISCONNECT_SOCKETS", "FETCH_SOCKETS", "FETCH_SOCKETS_RESPONSE",
+		"SERVER_SIDE_EMIT", "SERVER_SIDE_EMIT_RESPONSE", "BROADCAST_CLIENT_COUNT", "BROADCAST_ACK",
+		"ADAPTER_CLOSE"}
+	if t >= 1 && int(t) < len(names) {
+		return names[t]
+	}
+	return fmt.Sprintf("MessageType(%d)", int(t))
+}
+
+// IsResponse reports whether messages of this type answer a request.
+func (t MessageType) IsResponse() bool {
+	switch t {
+	case MsgFetchSocketsResponse, MsgServerSideEmitResponse, MsgBroadcastClientCount, MsgBroadcastAck:
+		return true
+	}
+	return false
+}
+
+// ClusterMessage is the ClusterAdapter envelope {type, data, uid, nsp} with
+// the fields of its data flattened. Which fields are meaningful depends on
+// Type.
+type ClusterMessage struct {
+	Type MessageType
+	UID  string
+	Nsp  string
+
+	// RequestID is set for requests that want answers and for responses.
+	RequestID string
+	// HasRequestID is set by the decoder when requestId was present.
+	HasRequestID bool
+	// Packet is the broadcast packet (3); its Nsp is not written.
+	Packet Packet
+	// Opts targets sockets (3, 4, 5, 6, 7).
+	Opts Options
+	// Rooms to join or leave (4, 5).
+	Rooms []string
+	// Close is the disconnectSockets argument (6).
+	Close bool
+	// Sockets answers FETCH_SOCKETS (8).
+	Sockets []SocketInfo
+	// EmitData is [event, ...args] of a server-side emit (9).
+	EmitData []any
+	// Value is the single acknowledgement value of 10 and 12.
+	Value any
+	// ClientCount answers a broadcast with ack (11).
+	ClientCount int64
+}
+
+// EncodeClusterMessage encodes the envelope as socket.io-adapter does: JSON,
+// unless the data of a type that may carry binary (3, 8, 9, 10, 12) holds
+// binary, in which case the whole envelope is msgpack.
+func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
+	var data obj
+	binaryCapable := false
+	switch m.Type {
+	case MsgInitialHeartbeat, MsgHeartbeat, MsgAdapterClose:
+	case MsgBroadcast:
+		binaryCapable = true
+		data = obj{{"packet", m.Packet.wire(false)}}
+		if m.RequestID != "" {
+			data = append(data, kv{"requestId", m.RequestID})
+		}
+		data = append(data, kv{"opts", m.Opts.wire(layoutAdapter)})
+	case MsgSocketsJoin, MsgSocketsLeave:
+		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"rooms", stringsToAny(m.Rooms)}}
+	case MsgDisconnectSockets:
+		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"close", m.Close}}
+	case MsgFetchSockets:
+		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"requestId", m.RequestID}}
+	case MsgFetchSocketsResponse:
+		binaryCapable = true
+		socks, err := socketsWire(m.Sockets)
+		if err != nil {
+			return nil, err
+		}
+		data = obj{{"requestId", m.RequestID}, {"sockets", socks}}
+	case MsgServerSideEmit:
+		binaryCapable = true
+		if m.RequestID != "" {
+			data = obj{{"requestId", m.RequestID}}
+		}
+		data = append(data, kv{"packet", m.EmitData})
+	case MsgServerSideEmitResponse, MsgBroadcastAck:
+		binaryCapable = true
+		v, err := ToWire(m.Value)
+		if err != nil {
+			return nil, err
+		}
+		data = obj{{"requestId", m.RequestID}, {"packet", v}}
+	case MsgBroadcastClientCount:
+		data = obj{{"requestId", m.RequestID}, {"clientCount", m.ClientCount}}
+	default:
+		return nil, fmt.Errorf("sioredis: cannot encode cluster message type %d", m.Type)
+	}
+	env := obj{{"type", int(m.Type)}}
+	if data != nil {
+		env = append(env, kv{"data", data})
+	}
+	env = append(env, kv{"uid", m.UID}, kv{"nsp", m.Nsp})
+	if binaryCapable && HasBinary(data) {
+		return marshalMsgpack(env)
+	}
+	return marshalJSON(env)
+}
+
+// DecodeClusterMessage decodes an envelope, JSON when the first byte is '{',
+// msgpack otherwise. Unknown types decode with only the envelope fields set.
+func DecodeClusterMessage(payload []byte) (*ClusterMessage, error) {
+	env, err := decodeAny(payload)
+	if err != nil {
+		return nil, err
+	}
+	t, ok, err := optInt(env, "type")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: message without type", ErrMalformed)
+	}
+	m := &ClusterMessage{Type: MessageType(t)}
+	if m.UID, _, err = optString(env, "uid"); err != nil {
+		return nil, err
+	}
+	if m.Nsp, _, err = optString(env, "nsp"); err != nil {
+		return nil, err
+	}
+	var d map[string]any
+	switch m.Type {
+	case MsgInitialHeartbeat, MsgHeartbeat, MsgAdapterClose:
+		return m, nil
+	case MsgBroadcast, MsgSocketsJoin, MsgSocketsLeave, MsgDisconnectSockets, MsgFetchSockets,
+		MsgFetchSocketsResponse, MsgServerSideEmit, MsgServerSideEmitResponse,
+		MsgBroadcastClientCount, MsgBroadcastAck:
+		if d, err = asMap(env["data"], "data"); err != nil {
+			return nil, err
+		}
+	default:
+		return m, nil
+	}
+	if m.RequestID, m.HasRequestID, err = optRequestID(d); err != nil {
+		return nil, err
+	}
+	switch m.Type {
+	case MsgBroadcast:
+		if m.Packet, err = decodePacket(d["packet"]); err != nil {
+			return nil, err
+		}
+		m.Packet.Nsp = ""
+		m.Opts, err = decodeOptions(d["opts"])
+	case MsgSocketsJoin, MsgSocketsLeave:
+		if m.Opts, err = decodeOptions(d["opts"]); err != nil {
+			return nil, err
+		}
+		m.Rooms, err = optStrings(d, "rooms")
+	case MsgDisconnectSockets:
+		if m.Opts, err = decodeOptions(d["opts"]); err != nil {
+			return nil, err
+		}
+		m.Close, err = optBool(d, "close")
+	case MsgFetchSockets:
+		m.Opts, err = decodeOptions(d["opts"])
+	case MsgFetchSocketsResponse:
+		m.Sockets, err = decodeSockets(d["sockets"])
+	case MsgServerSideEmit:
+		m.EmitData, err = decodeEventData(d["packet"], "server-side emit packet")
+	case MsgServerSideEmitResponse, MsgBroadcastAck:
+		m.Value = d["packet"]
+	case MsgBroadcastClientCount:
+		n, ok, e := optInt(d, "clientCount")
+		if e == nil && (!ok || n < 0) {
+			e = fmt.Errorf("%w: clientCount missing or negative", ErrMalformed)
+		}
+		m.ClientCount, err = n, e
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Type.IsResponse() || m.Type == MsgFetchSockets {
+		if !m.HasRequestID || m.RequestID == "" {
+			return nil, fmt.Errorf("%w: %s without requestId", ErrMalformed, m.Type)
+		}
+	}
+	return m, nil
+}

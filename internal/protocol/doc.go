@@ -1,0 +1,24 @@
+// Package protocol is the single place that knows the bytes sioredis puts on
+// Redis. It speaks the wire format of Node's @socket.io/redis-adapter 8.3
+// (classic and sharded) and @socket.io/redis-emitter 5.1, and translates
+// between those shapes and the types of github.com/zishang520/socket.io/v2.
+//
+// Three message families live here:
+//
+//   - classic broadcasts: the msgpack array [uid, packet, opts] published on
+//     P#N# or P#N#R# (see [EncodeBroadcast], [DecodeBroadcast]);
+//   - classic requests and responses (RequestType 0-9) on P-request#N# and
+//     P-response#N#[U#], JSON unless noted (see [Request], [Response]);
+//   - ClusterAdapter envelopes {type, data, uid, nsp} used by the sharded
+//     adapter (MessageType 1-13, see [ClusterMessage]).
+//
+// Every decoder accepts arbitrary bytes: anyone who can PUBLISH to Redis can
+// reach it. Decoders return an error wrapping [ErrMalformed] for anything that
+// is not a well-formed message, never panic, bound the message size
+// ([MaxMessageSize]) and nesting depth ([MaxDepth]), and check every msgpack
+// length header against the bytes that remain before anything is allocated.
+//
+// Decoded user values are normalized to what a JSON client would produce:
+// numbers are float64, objects map[string]any, arrays []any; binary stays
+// []byte and msgpack timestamps become JavaScript-style ISO strings.
+package protocol

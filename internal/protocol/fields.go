@@ -1,0 +1,136 @@
+package protocol
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Helpers that read fields of a decoded (normalized) tree with strict type
+// checks. A missing optional field is not an error; a field of the wrong type
+// is.
+
+func asMap(v any, what string) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is %s, want an object", ErrMalformed, what, typeName(v))
+	}
+	return m, nil
+}
+
+func asArray(v any, what string) ([]any, error) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is %s, want an array", ErrMalformed, what, typeName(v))
+	}
+	return a, nil
+}
+
+func optString(m map[string]any, key string) (string, bool, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return "", false, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", false, fmt.Errorf("%w: %q is %s, want a string", ErrMalformed, key, typeName(v))
+	}
+	return s, true, nil
+}
+
+// optRequestID reads a request id. Node tests "ack wanted" with
+// requestId !== undefined, so an explicit null still counts as present.
+func optRequestID(m map[string]any) (id string, present bool, err error) {
+	v, ok := m["requestId"]
+	if !ok {
+		return "", false, nil
+	}
+	switch x := v.(type) {
+	case nil:
+		return "", true, nil
+	case string:
+		return x, true, nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true, nil
+	}
+	return "", false, fmt.Errorf("%w: requestId is %s", ErrMalformed, typeName(v))
+}
+
+func optBool(m map[string]any, key string) (bool, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return false, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("%w: %q is %s, want a boolean", ErrMalformed, key, typeName(v))
+	}
+	return b, nil
+}
+
+func optInt(m map[string]any, key string) (int64, bool, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false, fmt.Errorf("%w: %q is %s, want an integer", ErrMalformed, key, typeName(v))
+	}
+	return int64(f), true, nil
+}
+
+// optStrings reads an array of room names. Numbers are accepted and turned
+// into their decimal form, as JavaScript does with numeric room keys.
+func optStrings(m map[string]any, key string) ([]string, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	a, err := asArray(v, strconv.Quote(key))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(a))
+	for _, e := range a {
+		switch x := e.(type) {
+		case string:
+			out = append(out, x)
+		case float64:
+			out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
+		default:
+			return nil, fmt.Errorf("%w: %q holds %s, want strings", ErrMalformed, key, typeName(e))
+		}
+	}
+	return out, nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case []byte:
+		return "binary"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// stringsToAny converts room lists for encoding; nil becomes an empty array
+// because Node reads these fields unconditionally.
+func stringsToAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
+}

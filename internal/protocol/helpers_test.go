@@ -1,0 +1,306 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// nodeVector is one message of testdata/node-vectors.json, a verbatim copy of
+// /work/shared/protocol/node-vectors.json (recorded from the real Node
+// packages, see node-redis-protocol.md §8).
+type nodeVector struct {
+	Section string          `json:"section"`
+	Name    string          `json:"name"`
+	Title   string          `json:"title"`
+	Command string          `json:"command"`
+	Channel string          `json:"channel"`
+	Sender  string          `json:"sender"`
+	Format  string          `json:"format"`
+	Logical json.RawMessage `json:"logical"`
+	JSON    json.RawMessage `json:"json"`
+	Hex     string          `json:"hex"`
+	Fields  json.RawMessage `json:"fields"`
+}
+
+// isStreams reports vectors of the Redis streams adapter (V11 in the JSON
+// file, §5 / V7 of the reference text): out of scope for this package.
+func (v nodeVector) isStreams() bool {
+	return v.Section == "V11" || v.Format == "fields"
+}
+
+// payload returns the exact bytes Node published: the hex for msgpack, the
+// compacted JSON text for JSON (the file pretty-prints it; compacting it
+// restores the recorded payload, key order included).
+func (v nodeVector) payload(tb testing.TB) []byte {
+	tb.Helper()
+	switch v.Format {
+	case "msgpack":
+		b, err := hex.DecodeString(v.Hex)
+		if err != nil {
+			tb.Fatalf("%s: bad hex: %v", v.Name, err)
+		}
+		return b
+	case "json":
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, v.JSON); err != nil {
+			tb.Fatalf("%s: bad json: %v", v.Name, err)
+		}
+		return buf.Bytes()
+	}
+	tb.Fatalf("%s: no payload for format %q", v.Name, v.Format)
+	return nil
+}
+
+// logicalValue returns the vector's logical value as a generic tree, with
+// "<Buffer 0102>" strings turned into []byte.
+func (v nodeVector) logicalValue(tb testing.TB) any {
+	tb.Helper()
+	raw := v.Logical
+	if v.Format == "json" {
+		raw = v.JSON
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatalf("%s: %v", v.Name, err)
+	}
+	return replaceBuffers(tb, out)
+}
+
+func replaceBuffers(tb testing.TB, v any) any {
+	switch x := v.(type) {
+	case string:
+		if rest, ok := strings.CutPrefix(x, "<Buffer "); ok && strings.HasSuffix(rest, ">") {
+			b, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSuffix(rest, ">"), " ", ""))
+			if err != nil {
+				tb.Fatalf("bad buffer literal %q", x)
+			}
+			return b
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = replaceBuffers(tb, e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = replaceBuffers(tb, e)
+		}
+	}
+	return v
+}
+
+func loadVectors(tb testing.TB) []nodeVector {
+	tb.Helper()
+	raw, err := os.ReadFile("testdata/node-vectors.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var file struct {
+		Vectors []nodeVector `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		tb.Fatal(err)
+	}
+	if len(file.Vectors) == 0 {
+		tb.Fatal("no vectors")
+	}
+	return file.Vectors
+}
+
+// vectorPayloads returns the payloads of every in-scope vector, grouped by
+// the decoder that reads them.
+func vectorPayloads(tb testing.TB) (broadcasts, requests, responses, cluster [][]byte) {
+	for _, v := range loadVectors(tb) {
+		if v.isStreams() {
+			continue
+		}
+		p := v.payload(tb)
+		switch decoderFor(v) {
+		case "broadcast":
+			broadcasts = append(broadcasts, p)
+		case "request":
+			requests = append(requests, p)
+		case "response":
+			responses = append(responses, p)
+		case "cluster":
+			cluster = append(cluster, p)
+		}
+	}
+	return
+}
+
+// decoderFor picks the decoder from the Redis command and the channel, as
+// the adapter does.
+func decoderFor(v nodeVector) string {
+	switch {
+	case v.Command == "SPUBLISH":
+		return "cluster"
+	case strings.HasPrefix(v.Channel, DefaultPrefix+"-request#"):
+		return "request"
+	case strings.HasPrefix(v.Channel, DefaultPrefix+"-response#"):
+		return "response"
+	case v.Command == "PUBLISH" && strings.HasPrefix(v.Channel, DefaultPrefix+"#"):
+		return "broadcast"
+	}
+	return ""
+}
+
+// diff compares two values deeply and describes the first difference, or
+// returns "". Nil and empty slices and maps are equal (the wire cannot tell
+// them apart); everything else must match exactly, including dynamic types
+// inside interfaces.
+func diff(want, got any) string {
+	return diffValue("", reflect.ValueOf(want), reflect.ValueOf(got), nil)
+}
+
+// diffLoose is diff with a custom string comparison.
+func diffStrings(want, got any, eqString func(a, b string) bool) string {
+	return diffValue("", reflect.ValueOf(want), reflect.ValueOf(got), eqString)
+}
+
+func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool) string {
+	if !a.IsValid() || !b.IsValid() {
+		if a.IsValid() == b.IsValid() {
+			return ""
+		}
+		if isEmptyValue(a) && isEmptyValue(b) {
+			return ""
+		}
+		return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
+	}
+	if a.Type() != b.Type() {
+		return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
+	}
+	switch a.Kind() {
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() && b.IsNil() {
+				return ""
+			}
+			return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
+		}
+		return diffValue(path, a.Elem(), b.Elem(), eqString)
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() && b.IsNil() {
+				return ""
+			}
+			return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
+		}
+		return diffValue(path, a.Elem(), b.Elem(), eqString)
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if !a.Type().Field(i).IsExported() {
+				continue
+			}
+			if d := diffValue(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i), eqString); d != "" {
+				return d
+			}
+		}
+		return ""
+	case reflect.Slice:
+		if a.Type().Elem().Kind() == reflect.Uint8 {
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				return fmt.Sprintf("%s: want %x, got %x", path, a.Bytes(), b.Bytes())
+			}
+			return ""
+		}
+		if a.Len() != b.Len() {
+			return fmt.Sprintf("%s: want %d elements %s, got %d %s", path, a.Len(), describe(a), b.Len(), describe(b))
+		}
+		for i := 0; i < a.Len(); i++ {
+			if d := diffValue(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i), eqString); d != "" {
+				return d
+			}
+		}
+		return ""
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return fmt.Sprintf("%s: want %d keys %s, got %d %s", path, a.Len(), describe(a), b.Len(), describe(b))
+		}
+		for _, k := range a.MapKeys() {
+			bv := b.MapIndex(k)
+			if !bv.IsValid() {
+				return fmt.Sprintf("%s: key %v missing", path, k)
+			}
+			if d := diffValue(fmt.Sprintf("%s[%v]", path, k), a.MapIndex(k), bv, eqString); d != "" {
+				return d
+			}
+		}
+		return ""
+	case reflect.String:
+		if eqString != nil {
+			if !eqString(a.String(), b.String()) {
+				return fmt.Sprintf("%s: want %q, got %q", path, a.String(), b.String())
+			}
+			return ""
+		}
+	case reflect.Float32, reflect.Float64:
+		// NaN never reaches a decoded tree, so == is enough.
+		if a.Float() != b.Float() {
+			return fmt.Sprintf("%s: want %v, got %v", path, a.Float(), b.Float())
+		}
+		return ""
+	}
+	if !a.Equal(b) {
+		return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
+	}
+	return ""
+}
+
+func isEmptyValue(v reflect.Value) bool {
+	if !v.IsValid() {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+func describe(v reflect.Value) string {
+	if !v.IsValid() {
+		return "<invalid>"
+	}
+	if v.CanInterface() {
+		return fmt.Sprintf("%T(%#v)", v.Interface(), v.Interface())
+	}
+	return v.String()
+}
+
+// genericJSON parses JSON into a generic tree (numbers as float64).
+func genericJSON(tb testing.TB, b []byte) any {
+	tb.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		tb.Fatalf("invalid JSON %q: %v", b, err)
+	}
+	return v
+}
+
+// genericPayload decodes any payload (JSON or msgpack) into a generic tree
+// with the package's own decoder.
+func genericPayload(tb testing.TB, b []byte) any {
+	tb.Helper()
+	var v any
+	var err error
+	if len(b) > 0 && b[0] == '{' {
+		v, err = unmarshalJSON(b)
+	} else {
+		v, err = unmarshalMsgpack(b)
+	}
+	if err != nil {
+		tb.Fatalf("cannot decode %x: %v", b, err)
+	}
+	return v
+}
+
+func ptr[T any](v T) *T { return &v }

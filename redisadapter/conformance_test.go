@@ -1,0 +1,470 @@
+package redisadapter_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/engine.io/v2/types"
+	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/redisadapter"
+)
+
+// mode is one way of running the adapter; the conformance suite runs the
+// same checks against each.
+type mode struct {
+	name    string
+	sharded bool
+	opts    []redisadapter.Option
+	// client returns a new Redis client for one server.
+	client func(t testing.TB) redis.UniversalClient
+	// admin is a client the test uses to inspect Redis.
+	admin redis.UniversalClient
+	// dynamic: single-room broadcasts travel on room channels subscribed
+	// asynchronously, so tests wait for them.
+	dynamic bool
+}
+
+func (m mode) builder(extra ...redisadapter.Option) *redisadapter.Builder {
+	opts := append(append([]redisadapter.Option{redisadapter.WithRequestsTimeout(2 * time.Second)}, m.opts...), extra...)
+	if m.sharded {
+		return redisadapter.NewSharded(nil, opts...)
+	}
+	return redisadapter.New(nil, opts...)
+}
+
+func (m mode) start(t testing.TB, name string, extra ...redisadapter.Option) *node {
+	rdb := m.client(t)
+	opts := append(append([]redisadapter.Option{redisadapter.WithRequestsTimeout(2 * time.Second)}, m.opts...), extra...)
+	var b *redisadapter.Builder
+	if m.sharded {
+		b = redisadapter.NewSharded(rdb, opts...)
+	} else {
+		b = redisadapter.New(rdb, opts...)
+	}
+	return startNode(t, name, rdb, b)
+}
+
+// waitRoom waits until n servers listen on the channel of room (dynamic
+// sharded modes subscribe room channels asynchronously).
+func (m mode) waitRoom(t testing.TB, nsp, room string, n int64) {
+	t.Helper()
+	if !m.dynamic {
+		return
+	}
+	ch := protocol.RoomChannel(protocol.DefaultPrefix, nsp, room)
+	eventually(t, "subscription of "+ch, func() bool {
+		return shardNumSub(t, m.admin, ch) >= n
+	})
+}
+
+func shardNumSub(t testing.TB, rdb redis.UniversalClient, ch string) int64 {
+	var total int64
+	count := func(c redis.Cmdable) {
+		res, err := c.PubSubShardNumSub(ctxT(t), ch).Result()
+		if err == nil {
+			total += res[ch]
+		}
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		_ = cc.ForEachMaster(ctxT(t), func(ctx2 context.Context, c *redis.Client) error {
+			res, err := c.PubSubShardNumSub(ctx2, ch).Result()
+			if err == nil {
+				mu.Lock()
+				total += res[ch]
+				mu.Unlock()
+			}
+			return nil
+		})
+		return total
+	}
+	count(rdb)
+	return total
+}
+
+func classicMode(t *testing.T) mode {
+	srv := redistest.Start(t)
+	return mode{
+		name:   "classic",
+		client: func(t testing.TB) redis.UniversalClient { return redis.NewClient(srv.Options()) },
+		admin:  srv.Client(t),
+	}
+}
+
+func shardedMode(t *testing.T, c *redistest.Cluster, sm redisadapter.SubscriptionMode) mode {
+	return mode{
+		name:    "sharded-" + string(sm),
+		sharded: true,
+		opts:    []redisadapter.Option{redisadapter.WithSubscriptionMode(sm)},
+		client:  func(t testing.TB) redis.UniversalClient { return redis.NewClusterClient(c.Options()) },
+		admin:   c.Client(t),
+		dynamic: sm != redisadapter.StaticMode,
+	}
+}
+
+func TestConformanceClassic(t *testing.T) {
+	runConformance(t, classicMode(t))
+}
+
+func TestConformanceSharded(t *testing.T) {
+	c := redistest.StartCluster(t)
+	for _, sm := range []redisadapter.SubscriptionMode{redisadapter.StaticMode, redisadapter.DynamicMode, redisadapter.DynamicPrivateMode} {
+		t.Run(string(sm), func(t *testing.T) { runConformance(t, shardedMode(t, c, sm)) })
+	}
+}
+
+func bytesOf(v any) []byte {
+	switch b := v.(type) {
+	case []byte:
+		return b
+	case types.BufferInterface:
+		return b.Bytes()
+	}
+	return nil
+}
+
+// runConformance checks every cross-server feature on a cluster of three
+// servers with real clients on each.
+func runConformance(t *testing.T, m mode) {
+	events := []string{"all", "room", "multi", "exc", "bin", "vol", "direct", "after-join", "after-leave", "disconnect"}
+	nodes := []*node{m.start(t, "n0"), m.start(t, "n1"), m.start(t, "n2")}
+	var clients []*tclient
+	for i, n := range nodes {
+		clients = append(clients, dial(t, n, "/", url.Values{"who": {fmt.Sprint("c", i)}}, events...))
+	}
+	c0, c1, c2 := clients[0], clients[1], clients[2]
+	admin0 := dial(t, nodes[0], "/admin", nil, "adm", "all")
+	admin2 := dial(t, nodes[2], "/admin", nil, "adm", "all")
+	for _, c := range clients {
+		m.waitRoom(t, "/", c.id(), 1) // Go socket-id rooms in dynamic modes
+	}
+
+	t.Run("ServerCount", func(t *testing.T) {
+		for _, n := range nodes {
+			if got := n.io.Of("/", nil).Adapter().ServerCount(); got != 3 {
+				t.Fatalf("%s: ServerCount = %d, want 3", n.name, got)
+			}
+		}
+	})
+
+	t.Run("BroadcastToAll", func(t *testing.T) {
+		for i, n := range nodes {
+			n.io.Emit("all", float64(i), "from "+n.name)
+			for _, c := range clients {
+				got := c.expect("all")
+				if !reflect.DeepEqual(got, []any{float64(i), "from " + n.name}) {
+					t.Fatalf("client got %v", got)
+				}
+			}
+		}
+		admin0.expectNone("all", 100*time.Millisecond) // other namespace
+		for _, c := range clients {
+			c.expectNone("all", 50*time.Millisecond) // exactly once
+		}
+	})
+
+	t.Run("OneRoom", func(t *testing.T) {
+		c0.call("join", "r1")
+		c2.call("join", "r1")
+		m.waitRoom(t, "/", "r1", 2)
+		nodes[1].io.To("r1").Emit("room", "x")
+		c0.expect("room")
+		c2.expect("room")
+		c1.expectNone("room", 200*time.Millisecond)
+		c0.expectNone("room", 0)
+	})
+
+	t.Run("SeveralRoomsAndExcept", func(t *testing.T) {
+		c0.call("join", "ra")
+		c1.call("join", "ra", "rb")
+		m.waitRoom(t, "/", "ra", 2)
+		nodes[2].io.To("ra", "rb").Emit("multi", 1)
+		c0.expect("multi")
+		c1.expect("multi")
+		c2.expectNone("multi", 200*time.Millisecond)
+		c1.expectNone("multi", 0) // once, though in both rooms
+
+		nodes[0].io.Except("ra").Emit("exc", 2)
+		c2.expect("exc")
+		c0.expectNone("exc", 200*time.Millisecond)
+		c1.expectNone("exc", 0)
+		nodes[1].io.To("ra").Except("rb").Emit("exc", 3)
+		c0.expect("exc")
+		c1.expectNone("exc", 200*time.Millisecond)
+	})
+
+	t.Run("ToSocketID", func(t *testing.T) {
+		nodes[0].io.To(socket.Room(c2.id())).Emit("direct", "hi")
+		if got := c2.expect("direct"); got[0] != "hi" {
+			t.Fatalf("got %v", got)
+		}
+		c0.expectNone("direct", 200*time.Millisecond)
+		c1.expectNone("direct", 0)
+	})
+
+	t.Run("AdminNamespace", func(t *testing.T) {
+		nodes[1].io.Of("/admin", nil).Emit("adm", map[string]any{"n": 1})
+		for _, c := range []*tclient{admin0, admin2} {
+			got := c.expect("adm")
+			if !reflect.DeepEqual(got, []any{map[string]any{"n": float64(1)}}) {
+				t.Fatalf("admin client got %v", got)
+			}
+		}
+		c0.expectNone("adm", 100*time.Millisecond)
+	})
+
+	t.Run("Binary", func(t *testing.T) {
+		nodes[0].io.Emit("bin", []byte{1, 2, 3}, map[string]any{"k": []byte{4, 5}}, types.NewBytesBuffer([]byte{6}))
+		for _, c := range clients {
+			got := c.expect("bin")
+			if len(got) != 3 || !bytes.Equal(bytesOf(got[0]), []byte{1, 2, 3}) ||
+				!bytes.Equal(bytesOf(got[1].(map[string]any)["k"]), []byte{4, 5}) ||
+				!bytes.Equal(bytesOf(got[2]), []byte{6}) {
+				t.Fatalf("binary arrived as %#v", got)
+			}
+		}
+	})
+
+	t.Run("VolatileAndCompress", func(t *testing.T) {
+		nodes[2].io.Volatile().Compress(true).Emit("vol", 1)
+		for _, c := range clients {
+			c.expect("vol")
+		}
+	})
+
+	t.Run("BroadcastWithAck", func(t *testing.T) {
+		for _, c := range clients {
+			c := c
+			c.s.On("ask", func(args ...any) {
+				args[len(args)-1].(func([]any, error))([]any{"answer-" + c.id()}, nil)
+			})
+		}
+		done := make(chan struct{})
+		var got []any
+		var gotErr error
+		start := time.Now()
+		nodes[1].io.Timeout(3*time.Second).EmitWithAck("ask", "q?")(func(args []any, err error) {
+			got, gotErr = args, err
+			close(done)
+		})
+		<-done
+		if gotErr != nil {
+			t.Fatalf("err = %v after %v (got %v)", gotErr, time.Since(start), got)
+		}
+		var want, have []string
+		for _, c := range clients {
+			want = append(want, "answer-"+c.id())
+		}
+		for _, a := range got {
+			have = append(have, a.(string))
+		}
+		sort.Strings(want)
+		sort.Strings(have)
+		if !slices.Equal(want, have) {
+			t.Fatalf("acks %v, want %v", have, want)
+		}
+	})
+
+	t.Run("FetchSockets", func(t *testing.T) {
+		c1.call("set-data", map[string]any{"user": "bob"})
+		c1.call("join", "fetch-room")
+		var sockets []*socket.RemoteSocket
+		var ferr error
+		nodes[0].io.In("fetch-room").FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
+		if len(sockets) != 1 || string(sockets[0].Id()) != c1.id() {
+			t.Fatalf("got %d sockets", len(sockets))
+		}
+		s := sockets[0]
+		if !s.Rooms().Has("fetch-room") || !s.Rooms().Has(socket.Room(c1.id())) {
+			t.Fatalf("rooms = %v", s.Rooms().Keys())
+		}
+		if !reflect.DeepEqual(s.Data(), map[string]any{"user": "bob"}) {
+			t.Fatalf("data = %#v", s.Data())
+		}
+		if q := s.Handshake().Query["who"]; !slices.Equal(q, []string{"c1"}) {
+			t.Fatalf("handshake query = %v", s.Handshake().Query)
+		}
+		if s.Handshake().Headers["User-Agent"] == nil || s.Handshake().Issued == 0 {
+			t.Fatalf("handshake = %+v", s.Handshake())
+		}
+		nodes[2].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		if ferr != nil || len(sockets) != 3 {
+			t.Fatalf("all sockets: %d, %v", len(sockets), ferr)
+		}
+	})
+
+	t.Run("RemoteJoinLeaveDisconnect", func(t *testing.T) {
+		nodes[0].io.In(socket.Room(c2.id())).SocketsJoin("joined")
+		eventually(t, "remote join", func() bool {
+			_, ok := nodes[2].adapter("/").Rooms().Load("joined")
+			return ok
+		})
+		m.waitRoom(t, "/", "joined", 1)
+		nodes[1].io.To("joined").Emit("after-join", 1)
+		c2.expect("after-join")
+
+		// A socket of the sender itself, through the same call.
+		nodes[1].io.In(socket.Room(c1.id())).SocketsJoin("joined")
+		if _, ok := nodes[1].adapter("/").Rooms().Load("joined"); !ok {
+			t.Fatal("local socket did not join")
+		}
+
+		nodes[0].io.In("joined").SocketsLeave("joined")
+		eventually(t, "remote leave", func() bool {
+			_, ok2 := nodes[2].adapter("/").Rooms().Load("joined")
+			_, ok1 := nodes[1].adapter("/").Rooms().Load("joined")
+			return !ok1 && !ok2
+		})
+		nodes[1].io.To("joined").Emit("after-leave", 1)
+		c2.expectNone("after-leave", 200*time.Millisecond)
+
+		extra := dial(t, nodes[2], "/", nil, "disconnect")
+		nodes[0].io.In(socket.Room(extra.id())).DisconnectSockets(true)
+		extra.expect("disconnect")
+		eventually(t, "socket gone", func() bool {
+			_, ok := nodes[2].io.Of("/", nil).Sockets().Load(socket.SocketId(extra.id()))
+			return !ok
+		})
+	})
+
+	t.Run("ServerSideEmit", func(t *testing.T) {
+		got := make(chan string, 8)
+		for _, n := range nodes {
+			n := n
+			n.io.On("sse", func(args ...any) { got <- fmt.Sprint(n.name, args) })
+			n.io.On("sse-ack", func(args ...any) {
+				args[len(args)-1].(socket.Ack)([]any{"pong-" + n.name}, nil)
+			})
+		}
+		if err := nodes[0].io.ServerSideEmit("sse", 1.5, "x"); err != nil {
+			t.Fatal(err)
+		}
+		var seen []string
+		for i := 0; i < 2; i++ {
+			select {
+			case s := <-got:
+				seen = append(seen, s)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("server-side emit reached %v only", seen)
+			}
+		}
+		sort.Strings(seen)
+		if !slices.Equal(seen, []string{"n1[1.5 x]", "n2[1.5 x]"}) {
+			t.Fatalf("seen %v", seen)
+		}
+		select {
+		case s := <-got:
+			t.Fatalf("sender or duplicate got %s", s)
+		case <-time.After(100 * time.Millisecond):
+		}
+
+		var answers []any
+		var aerr error
+		err := nodes[0].io.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { answers, aerr = a, err })
+		if err != nil || aerr != nil {
+			t.Fatal(err, aerr)
+		}
+		sort.Slice(answers, func(i, j int) bool { return fmt.Sprint(answers[i]) < fmt.Sprint(answers[j]) })
+		if !reflect.DeepEqual(answers, []any{"pong-n1", "pong-n2"}) {
+			t.Fatalf("answers %v", answers)
+		}
+	})
+
+	t.Run("AllRooms", func(t *testing.T) {
+		rooms, err := nodes[1].adapter("/").AllRooms(ctxT(t))
+		if m.sharded {
+			if err == nil {
+				t.Fatal("sharded AllRooms should report it is unsupported")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []string{"r1", "ra", "rb", "fetch-room", c0.id(), c2.id()} {
+			if !rooms.Has(socket.Room(r)) {
+				t.Fatalf("AllRooms lacks %s: %v", r, rooms.Keys())
+			}
+		}
+	})
+
+	t.Run("SilentPeerTimesOut", func(t *testing.T) {
+		// A peer that is subscribed (so it is counted) but never answers.
+		mute := m.client(t)
+		defer mute.Close()
+		var ps *redis.PubSub
+		if m.sharded {
+			ps = mute.SSubscribe(ctxT(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
+		} else {
+			ps = mute.Subscribe(ctxT(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
+		}
+		if _, err := ps.Receive(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "4 servers counted", func() bool {
+			n, _ := nodes[0].adapter("/").ServerCountContext(ctxT(t))
+			return n == 4
+		})
+		start := time.Now()
+		var sockets []*socket.RemoteSocket
+		var ferr error
+		nodes[0].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		took := time.Since(start)
+		if !errors.Is(ferr, redisadapter.ErrTimeout) {
+			t.Fatalf("err = %v", ferr)
+		}
+		if took > 4*time.Second {
+			t.Fatalf("returned after %v, timeout is 2s", took)
+		}
+		if len(sockets) != 3 {
+			t.Fatalf("partial result has %d sockets, want the 3 that answered", len(sockets))
+		}
+		var aerr error
+		_ = nodes[0].io.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { aerr = err })
+		if !errors.Is(aerr, redisadapter.ErrTimeout) {
+			t.Fatalf("serverSideEmit err = %v", aerr)
+		}
+		_ = ps.Close()
+		eventually(t, "3 servers counted", func() bool {
+			n, _ := nodes[0].adapter("/").ServerCountContext(ctxT(t))
+			return n == 3
+		})
+		nodes[0].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		if ferr != nil || len(sockets) != 3 {
+			t.Fatalf("after the peer left: %d sockets, %v", len(sockets), ferr)
+		}
+	})
+
+	t.Run("CloseLeavesNothing", func(t *testing.T) {
+		for _, n := range nodes {
+			n.close()
+		}
+		assertNoAdapterGoroutines(t)
+		if m.sharded {
+			if n := shardNumSub(t, m.admin, protocol.BroadcastChannel(protocol.DefaultPrefix, "/")); n != 0 {
+				t.Fatalf("%d subscribers left on the main channel", n)
+			}
+		} else {
+			res, err := m.admin.PubSubNumSub(ctxT(t), protocol.RequestChannel(protocol.DefaultPrefix, "/")).Result()
+			if err != nil || res[protocol.RequestChannel(protocol.DefaultPrefix, "/")] != 0 {
+				t.Fatalf("subscribers left: %v %v", res, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,5 @@
+package redisadapter
+
+import "errors"
+
+func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -1,0 +1,126 @@
+package redisadapter
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+)
+
+// Option configures an adapter built by [New] or [NewSharded].
+type Option func(*config)
+
+// SubscriptionMode selects which channels the sharded adapter subscribes to.
+// The values and their meaning are those of Node's createShardedAdapter.
+type SubscriptionMode string
+
+const (
+	// StaticMode subscribes only to the namespace channel and the node's
+	// response channel; every broadcast goes through the namespace channel.
+	StaticMode SubscriptionMode = "static"
+	// DynamicMode (the default) also subscribes to one channel per public
+	// room present on the node, so single-room broadcasts only reach the
+	// nodes that have members of the room. Socket-id rooms get no channel,
+	// except Go socket ids (see the package documentation).
+	DynamicMode SubscriptionMode = "dynamic"
+	// DynamicPrivateMode is DynamicMode with a channel for every room,
+	// socket-id rooms included.
+	DynamicPrivateMode SubscriptionMode = "dynamic-private"
+)
+
+type config struct {
+	key                      string
+	requestsTimeout          time.Duration
+	publishOnSpecificChannel bool
+	logger                   *slog.Logger
+	subscriptionMode         SubscriptionMode
+	inboxSize                int
+	publishQueueSize         int
+}
+
+func defaultConfig() config {
+	return config{
+		key:              protocol.DefaultPrefix,
+		requestsTimeout:  5 * time.Second,
+		logger:           slog.Default(),
+		subscriptionMode: DynamicMode,
+		inboxSize:        4096,
+		publishQueueSize: 8192,
+	}
+}
+
+// WithKey sets the channel prefix (Node: key for the classic adapter,
+// channelPrefix for the sharded one). Default "socket.io". Every server and
+// emitter of one cluster must use the same prefix.
+func WithKey(prefix string) Option {
+	return func(c *config) {
+		if prefix != "" {
+			c.key = prefix
+		}
+	}
+}
+
+// WithRequestsTimeout bounds every cross-server request: fetchSockets,
+// allRooms, serverSideEmit with ack, and the start-up subscription. Default
+// 5 s, as in Node. Values <= 0 keep the default.
+func WithRequestsTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.requestsTimeout = d
+		}
+	}
+}
+
+// WithPublishOnSpecificResponseChannel makes the classic adapter answer
+// requests on the requester's own response channel P-response#N#<uid>#
+// instead of the shared P-response#N#. Default false, as in Node. Requesters
+// always listen on both, so the option can differ between servers.
+func WithPublishOnSpecificResponseChannel(on bool) Option {
+	return func(c *config) { c.publishOnSpecificChannel = on }
+}
+
+// WithLogger sets the logger. Default slog.Default(). Hostile or broken
+// input is logged at Warn the first time per kind, then at Debug.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithSubscriptionMode sets the sharded adapter's subscription mode.
+// Default [DynamicMode]. Ignored by the classic adapter.
+func WithSubscriptionMode(m SubscriptionMode) Option {
+	return func(c *config) {
+		switch m {
+		case StaticMode, DynamicMode, DynamicPrivateMode:
+			c.subscriptionMode = m
+		}
+	}
+}
+
+// WithInboxSize bounds the queue of received messages waiting to be applied
+// to one namespace. When a namespace cannot keep up, further messages are
+// dropped and counted in Stats.Dropped instead of growing memory without
+// bound. Default 4096.
+func WithInboxSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.inboxSize = n
+		}
+	}
+}
+
+// WithPublishQueueSize bounds the queue of messages waiting to be
+// published. Broadcasts are published asynchronously (as in Node, which does
+// not await PUBLISH); when Redis is slower than the emitters, broadcasts
+// beyond this bound are dropped and counted in Stats.PublishDropped. Default
+// 8192.
+func WithPublishQueueSize(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.publishQueueSize = n
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package redisadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrQueueFull is returned (or counted) when the publish queue is full.
+var ErrQueueFull = errors.New("sioredis: publish queue full")
+
+// ErrClosed is returned by calls on an adapter that has been closed.
+var ErrClosed = errors.New("sioredis: adapter closed")
+
+// publishItem is one PUBLISH or SPUBLISH waiting in the queue. done is nil
+// for fire-and-forget messages.
+type publishItem struct {
+	sharded bool
+	channel string
+	payload []byte
+	done    chan error
+}
+
+// publisher owns every write to Redis pub/sub of one builder. A single
+// goroutine drains the queue and sends what has accumulated as one pipeline,
+// which keeps the publish order of the process (as Node's single connection
+// does) and amortizes round trips under load.
+type publisher struct {
+	rdb     redis.UniversalClient
+	queue   chan *publishItem
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	timeout time.Duration
+	stats   *counters
+	log     *rateLog
+}
+
+const maxBatch = 256
+
+func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
+	p := &publisher{
+		rdb:     rdb,
+		queue:   make(chan *publishItem, size),
+		stop:    make(chan struct{}),
+		timeout: timeout,
+		stats:   stats,
+		log:     log,
+	}
+	p.wg.Add(1)
+	go p.run()
+	return p
+}
+
+// fireAndForget queues a message without waiting. A full queue drops it.
+func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) {
+	select {
+	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
+	default:
+		p.stats.publishDropped.Add(1)
+		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel)
+	}
+}
+
+// publish queues a message and waits until Redis accepted it.
+func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
+	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)}
+	select {
+	case p.queue <- it:
+	case <-ctx.Done():
+		return fmt.Errorf("sioredis: publish to %s: %w", channel, ctx.Err())
+	case <-p.stop:
+		return ErrClosed
+	}
+	select {
+	case err := <-it.done:
+		if err != nil {
+			return fmt.Errorf("sioredis: publish to %s: %w", channel, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sioredis: publish to %s: %w", channel, ctx.Err())
+	}
+}
+
+func (p *publisher) run() {
+	defer p.wg.Done()
+	batch := make([]*publishItem, 0, maxBatch)
+	for {
+		select {
+		case it := <-p.queue:
+			batch = append(batch[:0], it)
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case it := <-p.queue:
+					batch = append(batch, it)
+				default:
+					break drain
+				}
+			}
+			p.send(batch)
+		case <-p.stop:
+			// Flush what was queued before the close (responses, last
+			// broadcasts), then stop.
+			for {
+				select {
+				case it := <-p.queue:
+					p.send([]*publishItem{it})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (p *publisher) send(batch []*publishItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	var errs []error
+	if len(batch) == 1 {
+		errs = []error{p.one(ctx, batch[0])}
+	} else {
+		pipe := p.rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, len(batch))
+		for i, it := range batch {
+			if it.sharded {
+				cmds[i] = pipe.SPublish(ctx, it.channel, it.payload)
+			} else {
+				cmds[i] = pipe.Publish(ctx, it.channel, it.payload)
+			}
+		}
+		_, _ = pipe.Exec(ctx)
+		errs = make([]error, len(batch))
+		for i, c := range cmds {
+			errs[i] = c.Err()
+		}
+	}
+	for i, it := range batch {
+		err := errs[i]
+		if err != nil {
+			p.stats.publishErrors.Add(1)
+			if it.done == nil {
+				p.log.warn("publish-error", "publish failed, message lost", "channel", it.channel, "err", err)
+			}
+		} else {
+			p.stats.published.Add(1)
+		}
+		if it.done != nil {
+			it.done <- err
+		}
+	}
+}
+
+func (p *publisher) one(ctx context.Context, it *publishItem) error {
+	if it.sharded {
+		return p.rdb.SPublish(ctx, it.channel, it.payload).Err()
+	}
+	return p.rdb.Publish(ctx, it.channel, it.payload).Err()
+}
+
+func (p *publisher) close() {
+	close(p.stop)
+	p.wg.Wait()
+}
