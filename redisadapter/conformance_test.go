@@ -19,6 +19,7 @@ import (
 
 	"github.com/sioredis/sioredis/internal/protocol"
 	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/internal/siotest"
 	"github.com/sioredis/sioredis/redisadapter"
 )
 
@@ -37,15 +38,7 @@ type mode struct {
 	dynamic bool
 }
 
-func (m mode) builder(extra ...redisadapter.Option) *redisadapter.Builder {
-	opts := append(append([]redisadapter.Option{redisadapter.WithRequestsTimeout(2 * time.Second)}, m.opts...), extra...)
-	if m.sharded {
-		return redisadapter.NewSharded(nil, opts...)
-	}
-	return redisadapter.New(nil, opts...)
-}
-
-func (m mode) start(t testing.TB, name string, extra ...redisadapter.Option) *node {
+func (m mode) start(t testing.TB, name string, extra ...redisadapter.Option) *siotest.Node {
 	rdb := m.client(t)
 	opts := append(append([]redisadapter.Option{redisadapter.WithRequestsTimeout(2 * time.Second)}, m.opts...), extra...)
 	var b *redisadapter.Builder
@@ -54,7 +47,7 @@ func (m mode) start(t testing.TB, name string, extra ...redisadapter.Option) *no
 	} else {
 		b = redisadapter.New(rdb, opts...)
 	}
-	return startNode(t, name, rdb, b)
+	return siotest.StartNode(t, name, rdb, b)
 }
 
 // waitRoom waits until n servers listen on the channel of room (dynamic
@@ -65,7 +58,7 @@ func (m mode) waitRoom(t testing.TB, nsp, room string, n int64) {
 		return
 	}
 	ch := protocol.RoomChannel(protocol.DefaultPrefix, nsp, room)
-	eventually(t, "subscription of "+ch, func() bool {
+	siotest.Eventually(t, "subscription of "+ch, func() bool {
 		return shardNumSub(t, m.admin, ch) >= n
 	})
 }
@@ -73,14 +66,14 @@ func (m mode) waitRoom(t testing.TB, nsp, room string, n int64) {
 func shardNumSub(t testing.TB, rdb redis.UniversalClient, ch string) int64 {
 	var total int64
 	count := func(c redis.Cmdable) {
-		res, err := c.PubSubShardNumSub(ctxT(t), ch).Result()
+		res, err := c.PubSubShardNumSub(siotest.Ctx(t), ch).Result()
 		if err == nil {
 			total += res[ch]
 		}
 	}
 	if cc, ok := rdb.(*redis.ClusterClient); ok {
 		var mu sync.Mutex
-		_ = cc.ForEachMaster(ctxT(t), func(ctx2 context.Context, c *redis.Client) error {
+		_ = cc.ForEachMaster(siotest.Ctx(t), func(ctx2 context.Context, c *redis.Client) error {
 			res, err := c.PubSubShardNumSub(ctx2, ch).Result()
 			if err == nil {
 				mu.Lock()
@@ -140,96 +133,96 @@ func bytesOf(v any) []byte {
 // servers with real clients on each.
 func runConformance(t *testing.T, m mode) {
 	events := []string{"all", "room", "multi", "exc", "bin", "vol", "direct", "after-join", "after-leave", "disconnect"}
-	nodes := []*node{m.start(t, "n0"), m.start(t, "n1"), m.start(t, "n2")}
-	var clients []*tclient
+	nodes := []*siotest.Node{m.start(t, "n0"), m.start(t, "n1"), m.start(t, "n2")}
+	var clients []*siotest.Client
 	for i, n := range nodes {
-		clients = append(clients, dial(t, n, "/", url.Values{"who": {fmt.Sprint("c", i)}}, events...))
+		clients = append(clients, siotest.Dial(t, n.URL, "/", url.Values{"who": {fmt.Sprint("c", i)}}, events...))
 	}
 	c0, c1, c2 := clients[0], clients[1], clients[2]
-	admin0 := dial(t, nodes[0], "/admin", nil, "adm", "all")
-	admin2 := dial(t, nodes[2], "/admin", nil, "adm", "all")
+	admin0 := siotest.Dial(t, nodes[0].URL, "/admin", nil, "adm", "all")
+	admin2 := siotest.Dial(t, nodes[2].URL, "/admin", nil, "adm", "all")
 	for _, c := range clients {
-		m.waitRoom(t, "/", c.id(), 1) // Go socket-id rooms in dynamic modes
+		m.waitRoom(t, "/", c.ID(), 1) // Go socket-id rooms in dynamic modes
 	}
 
 	t.Run("ServerCount", func(t *testing.T) {
 		for _, n := range nodes {
-			if got := n.io.Of("/", nil).Adapter().ServerCount(); got != 3 {
-				t.Fatalf("%s: ServerCount = %d, want 3", n.name, got)
+			if got := n.IO.Of("/", nil).Adapter().ServerCount(); got != 3 {
+				t.Fatalf("%s: ServerCount = %d, want 3", n.Name, got)
 			}
 		}
 	})
 
 	t.Run("BroadcastToAll", func(t *testing.T) {
 		for i, n := range nodes {
-			n.io.Emit("all", float64(i), "from "+n.name)
+			n.IO.Emit("all", float64(i), "from "+n.Name)
 			for _, c := range clients {
-				got := c.expect("all")
-				if !reflect.DeepEqual(got, []any{float64(i), "from " + n.name}) {
+				got := c.Expect("all")
+				if !reflect.DeepEqual(got, []any{float64(i), "from " + n.Name}) {
 					t.Fatalf("client got %v", got)
 				}
 			}
 		}
-		admin0.expectNone("all", 100*time.Millisecond) // other namespace
+		admin0.ExpectNone("all", 100*time.Millisecond) // other namespace
 		for _, c := range clients {
-			c.expectNone("all", 50*time.Millisecond) // exactly once
+			c.ExpectNone("all", 50*time.Millisecond) // exactly once
 		}
 	})
 
 	t.Run("OneRoom", func(t *testing.T) {
-		c0.call("join", "r1")
-		c2.call("join", "r1")
+		c0.Call("join", "r1")
+		c2.Call("join", "r1")
 		m.waitRoom(t, "/", "r1", 2)
-		nodes[1].io.To("r1").Emit("room", "x")
-		c0.expect("room")
-		c2.expect("room")
-		c1.expectNone("room", 200*time.Millisecond)
-		c0.expectNone("room", 0)
+		nodes[1].IO.To("r1").Emit("room", "x")
+		c0.Expect("room")
+		c2.Expect("room")
+		c1.ExpectNone("room", 200*time.Millisecond)
+		c0.ExpectNone("room", 0)
 	})
 
 	t.Run("SeveralRoomsAndExcept", func(t *testing.T) {
-		c0.call("join", "ra")
-		c1.call("join", "ra", "rb")
+		c0.Call("join", "ra")
+		c1.Call("join", "ra", "rb")
 		m.waitRoom(t, "/", "ra", 2)
-		nodes[2].io.To("ra", "rb").Emit("multi", 1)
-		c0.expect("multi")
-		c1.expect("multi")
-		c2.expectNone("multi", 200*time.Millisecond)
-		c1.expectNone("multi", 0) // once, though in both rooms
+		nodes[2].IO.To("ra", "rb").Emit("multi", 1)
+		c0.Expect("multi")
+		c1.Expect("multi")
+		c2.ExpectNone("multi", 200*time.Millisecond)
+		c1.ExpectNone("multi", 0) // once, though in both rooms
 
-		nodes[0].io.Except("ra").Emit("exc", 2)
-		c2.expect("exc")
-		c0.expectNone("exc", 200*time.Millisecond)
-		c1.expectNone("exc", 0)
-		nodes[1].io.To("ra").Except("rb").Emit("exc", 3)
-		c0.expect("exc")
-		c1.expectNone("exc", 200*time.Millisecond)
+		nodes[0].IO.Except("ra").Emit("exc", 2)
+		c2.Expect("exc")
+		c0.ExpectNone("exc", 200*time.Millisecond)
+		c1.ExpectNone("exc", 0)
+		nodes[1].IO.To("ra").Except("rb").Emit("exc", 3)
+		c0.Expect("exc")
+		c1.ExpectNone("exc", 200*time.Millisecond)
 	})
 
 	t.Run("ToSocketID", func(t *testing.T) {
-		nodes[0].io.To(socket.Room(c2.id())).Emit("direct", "hi")
-		if got := c2.expect("direct"); got[0] != "hi" {
+		nodes[0].IO.To(socket.Room(c2.ID())).Emit("direct", "hi")
+		if got := c2.Expect("direct"); got[0] != "hi" {
 			t.Fatalf("got %v", got)
 		}
-		c0.expectNone("direct", 200*time.Millisecond)
-		c1.expectNone("direct", 0)
+		c0.ExpectNone("direct", 200*time.Millisecond)
+		c1.ExpectNone("direct", 0)
 	})
 
 	t.Run("AdminNamespace", func(t *testing.T) {
-		nodes[1].io.Of("/admin", nil).Emit("adm", map[string]any{"n": 1})
-		for _, c := range []*tclient{admin0, admin2} {
-			got := c.expect("adm")
+		nodes[1].IO.Of("/admin", nil).Emit("adm", map[string]any{"n": 1})
+		for _, c := range []*siotest.Client{admin0, admin2} {
+			got := c.Expect("adm")
 			if !reflect.DeepEqual(got, []any{map[string]any{"n": float64(1)}}) {
 				t.Fatalf("admin client got %v", got)
 			}
 		}
-		c0.expectNone("adm", 100*time.Millisecond)
+		c0.ExpectNone("adm", 100*time.Millisecond)
 	})
 
 	t.Run("Binary", func(t *testing.T) {
-		nodes[0].io.Emit("bin", []byte{1, 2, 3}, map[string]any{"k": []byte{4, 5}}, types.NewBytesBuffer([]byte{6}))
+		nodes[0].IO.Emit("bin", []byte{1, 2, 3}, map[string]any{"k": []byte{4, 5}}, types.NewBytesBuffer([]byte{6}))
 		for _, c := range clients {
-			got := c.expect("bin")
+			got := c.Expect("bin")
 			if len(got) != 3 || !bytes.Equal(bytesOf(got[0]), []byte{1, 2, 3}) ||
 				!bytes.Equal(bytesOf(got[1].(map[string]any)["k"]), []byte{4, 5}) ||
 				!bytes.Equal(bytesOf(got[2]), []byte{6}) {
@@ -239,24 +232,24 @@ func runConformance(t *testing.T, m mode) {
 	})
 
 	t.Run("VolatileAndCompress", func(t *testing.T) {
-		nodes[2].io.Volatile().Compress(true).Emit("vol", 1)
+		nodes[2].IO.Volatile().Compress(true).Emit("vol", 1)
 		for _, c := range clients {
-			c.expect("vol")
+			c.Expect("vol")
 		}
 	})
 
 	t.Run("BroadcastWithAck", func(t *testing.T) {
 		for _, c := range clients {
 			c := c
-			c.s.On("ask", func(args ...any) {
-				args[len(args)-1].(func([]any, error))([]any{"answer-" + c.id()}, nil)
+			c.S.On("ask", func(args ...any) {
+				args[len(args)-1].(func([]any, error))([]any{"answer-" + c.ID()}, nil)
 			})
 		}
 		done := make(chan struct{})
 		var got []any
 		var gotErr error
 		start := time.Now()
-		nodes[1].io.Timeout(3*time.Second).EmitWithAck("ask", "q?")(func(args []any, err error) {
+		nodes[1].IO.Timeout(3*time.Second).EmitWithAck("ask", "q?")(func(args []any, err error) {
 			got, gotErr = args, err
 			close(done)
 		})
@@ -266,7 +259,7 @@ func runConformance(t *testing.T, m mode) {
 		}
 		var want, have []string
 		for _, c := range clients {
-			want = append(want, "answer-"+c.id())
+			want = append(want, "answer-"+c.ID())
 		}
 		for _, a := range got {
 			have = append(have, a.(string))
@@ -279,19 +272,19 @@ func runConformance(t *testing.T, m mode) {
 	})
 
 	t.Run("FetchSockets", func(t *testing.T) {
-		c1.call("set-data", map[string]any{"user": "bob"})
-		c1.call("join", "fetch-room")
+		c1.Call("set-data", map[string]any{"user": "bob"})
+		c1.Call("join", "fetch-room")
 		var sockets []*socket.RemoteSocket
 		var ferr error
-		nodes[0].io.In("fetch-room").FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		nodes[0].IO.In("fetch-room").FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
 		if ferr != nil {
 			t.Fatal(ferr)
 		}
-		if len(sockets) != 1 || string(sockets[0].Id()) != c1.id() {
+		if len(sockets) != 1 || string(sockets[0].Id()) != c1.ID() {
 			t.Fatalf("got %d sockets", len(sockets))
 		}
 		s := sockets[0]
-		if !s.Rooms().Has("fetch-room") || !s.Rooms().Has(socket.Room(c1.id())) {
+		if !s.Rooms().Has("fetch-room") || !s.Rooms().Has(socket.Room(c1.ID())) {
 			t.Fatalf("rooms = %v", s.Rooms().Keys())
 		}
 		if !reflect.DeepEqual(s.Data(), map[string]any{"user": "bob"}) {
@@ -303,42 +296,42 @@ func runConformance(t *testing.T, m mode) {
 		if s.Handshake().Headers["User-Agent"] == nil || s.Handshake().Issued == 0 {
 			t.Fatalf("handshake = %+v", s.Handshake())
 		}
-		nodes[2].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		nodes[2].IO.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
 		if ferr != nil || len(sockets) != 3 {
 			t.Fatalf("all sockets: %d, %v", len(sockets), ferr)
 		}
 	})
 
 	t.Run("RemoteJoinLeaveDisconnect", func(t *testing.T) {
-		nodes[0].io.In(socket.Room(c2.id())).SocketsJoin("joined")
-		eventually(t, "remote join", func() bool {
-			_, ok := nodes[2].adapter("/").Rooms().Load("joined")
+		nodes[0].IO.In(socket.Room(c2.ID())).SocketsJoin("joined")
+		siotest.Eventually(t, "remote join", func() bool {
+			_, ok := adapterOf(nodes[2], "/").Rooms().Load("joined")
 			return ok
 		})
 		m.waitRoom(t, "/", "joined", 1)
-		nodes[1].io.To("joined").Emit("after-join", 1)
-		c2.expect("after-join")
+		nodes[1].IO.To("joined").Emit("after-join", 1)
+		c2.Expect("after-join")
 
 		// A socket of the sender itself, through the same call.
-		nodes[1].io.In(socket.Room(c1.id())).SocketsJoin("joined")
-		if _, ok := nodes[1].adapter("/").Rooms().Load("joined"); !ok {
+		nodes[1].IO.In(socket.Room(c1.ID())).SocketsJoin("joined")
+		if _, ok := adapterOf(nodes[1], "/").Rooms().Load("joined"); !ok {
 			t.Fatal("local socket did not join")
 		}
 
-		nodes[0].io.In("joined").SocketsLeave("joined")
-		eventually(t, "remote leave", func() bool {
-			_, ok2 := nodes[2].adapter("/").Rooms().Load("joined")
-			_, ok1 := nodes[1].adapter("/").Rooms().Load("joined")
+		nodes[0].IO.In("joined").SocketsLeave("joined")
+		siotest.Eventually(t, "remote leave", func() bool {
+			_, ok2 := adapterOf(nodes[2], "/").Rooms().Load("joined")
+			_, ok1 := adapterOf(nodes[1], "/").Rooms().Load("joined")
 			return !ok1 && !ok2
 		})
-		nodes[1].io.To("joined").Emit("after-leave", 1)
-		c2.expectNone("after-leave", 200*time.Millisecond)
+		nodes[1].IO.To("joined").Emit("after-leave", 1)
+		c2.ExpectNone("after-leave", 200*time.Millisecond)
 
-		extra := dial(t, nodes[2], "/", nil, "disconnect")
-		nodes[0].io.In(socket.Room(extra.id())).DisconnectSockets(true)
-		extra.expect("disconnect")
-		eventually(t, "socket gone", func() bool {
-			_, ok := nodes[2].io.Of("/", nil).Sockets().Load(socket.SocketId(extra.id()))
+		extra := siotest.Dial(t, nodes[2].URL, "/", nil, "disconnect")
+		nodes[0].IO.In(socket.Room(extra.ID())).DisconnectSockets(true)
+		extra.Expect("disconnect")
+		siotest.Eventually(t, "socket gone", func() bool {
+			_, ok := nodes[2].IO.Of("/", nil).Sockets().Load(socket.SocketId(extra.ID()))
 			return !ok
 		})
 	})
@@ -347,12 +340,12 @@ func runConformance(t *testing.T, m mode) {
 		got := make(chan string, 8)
 		for _, n := range nodes {
 			n := n
-			n.io.On("sse", func(args ...any) { got <- fmt.Sprint(n.name, args) })
-			n.io.On("sse-ack", func(args ...any) {
-				args[len(args)-1].(socket.Ack)([]any{"pong-" + n.name}, nil)
+			n.IO.On("sse", func(args ...any) { got <- fmt.Sprint(n.Name, args) })
+			n.IO.On("sse-ack", func(args ...any) {
+				args[len(args)-1].(socket.Ack)([]any{"pong-" + n.Name}, nil)
 			})
 		}
-		if err := nodes[0].io.ServerSideEmit("sse", 1.5, "x"); err != nil {
+		if err := nodes[0].IO.ServerSideEmit("sse", 1.5, "x"); err != nil {
 			t.Fatal(err)
 		}
 		var seen []string
@@ -376,7 +369,7 @@ func runConformance(t *testing.T, m mode) {
 
 		var answers []any
 		var aerr error
-		err := nodes[0].io.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { answers, aerr = a, err })
+		err := nodes[0].IO.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { answers, aerr = a, err })
 		if err != nil || aerr != nil {
 			t.Fatal(err, aerr)
 		}
@@ -387,7 +380,7 @@ func runConformance(t *testing.T, m mode) {
 	})
 
 	t.Run("AllRooms", func(t *testing.T) {
-		rooms, err := nodes[1].adapter("/").AllRooms(ctxT(t))
+		rooms, err := adapterOf(nodes[1], "/").AllRooms(siotest.Ctx(t))
 		if m.sharded {
 			if err == nil {
 				t.Fatal("sharded AllRooms should report it is unsupported")
@@ -397,7 +390,7 @@ func runConformance(t *testing.T, m mode) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range []string{"r1", "ra", "rb", "fetch-room", c0.id(), c2.id()} {
+		for _, r := range []string{"r1", "ra", "rb", "fetch-room", c0.ID(), c2.ID()} {
 			if !rooms.Has(socket.Room(r)) {
 				t.Fatalf("AllRooms lacks %s: %v", r, rooms.Keys())
 			}
@@ -410,21 +403,21 @@ func runConformance(t *testing.T, m mode) {
 		defer mute.Close()
 		var ps *redis.PubSub
 		if m.sharded {
-			ps = mute.SSubscribe(ctxT(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
+			ps = mute.SSubscribe(siotest.Ctx(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
 		} else {
-			ps = mute.Subscribe(ctxT(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
+			ps = mute.Subscribe(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
 		}
-		if _, err := ps.Receive(ctxT(t)); err != nil {
+		if _, err := ps.Receive(siotest.Ctx(t)); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "4 servers counted", func() bool {
-			n, _ := nodes[0].adapter("/").ServerCountContext(ctxT(t))
+		siotest.Eventually(t, "4 servers counted", func() bool {
+			n, _ := adapterOf(nodes[0], "/").ServerCountContext(siotest.Ctx(t))
 			return n == 4
 		})
 		start := time.Now()
 		var sockets []*socket.RemoteSocket
 		var ferr error
-		nodes[0].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		nodes[0].IO.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
 		took := time.Since(start)
 		if !errors.Is(ferr, redisadapter.ErrTimeout) {
 			t.Fatalf("err = %v", ferr)
@@ -436,16 +429,16 @@ func runConformance(t *testing.T, m mode) {
 			t.Fatalf("partial result has %d sockets, want the 3 that answered", len(sockets))
 		}
 		var aerr error
-		_ = nodes[0].io.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { aerr = err })
+		_ = nodes[0].IO.ServerSideEmitWithAck("sse-ack", 1)(func(a []any, err error) { aerr = err })
 		if !errors.Is(aerr, redisadapter.ErrTimeout) {
 			t.Fatalf("serverSideEmit err = %v", aerr)
 		}
 		_ = ps.Close()
-		eventually(t, "3 servers counted", func() bool {
-			n, _ := nodes[0].adapter("/").ServerCountContext(ctxT(t))
+		siotest.Eventually(t, "3 servers counted", func() bool {
+			n, _ := adapterOf(nodes[0], "/").ServerCountContext(siotest.Ctx(t))
 			return n == 3
 		})
-		nodes[0].io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+		nodes[0].IO.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
 		if ferr != nil || len(sockets) != 3 {
 			t.Fatalf("after the peer left: %d sockets, %v", len(sockets), ferr)
 		}
@@ -453,18 +446,22 @@ func runConformance(t *testing.T, m mode) {
 
 	t.Run("CloseLeavesNothing", func(t *testing.T) {
 		for _, n := range nodes {
-			n.close()
+			n.Close()
 		}
-		assertNoAdapterGoroutines(t)
+		siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
 		if m.sharded {
 			if n := shardNumSub(t, m.admin, protocol.BroadcastChannel(protocol.DefaultPrefix, "/")); n != 0 {
 				t.Fatalf("%d subscribers left on the main channel", n)
 			}
 		} else {
-			res, err := m.admin.PubSubNumSub(ctxT(t), protocol.RequestChannel(protocol.DefaultPrefix, "/")).Result()
+			res, err := m.admin.PubSubNumSub(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/")).Result()
 			if err != nil || res[protocol.RequestChannel(protocol.DefaultPrefix, "/")] != 0 {
 				t.Fatalf("subscribers left: %v %v", res, err)
 			}
 		}
 	})
+}
+
+func adapterOf(n *siotest.Node, nsp string) *redisadapter.Adapter {
+	return n.IO.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
 }

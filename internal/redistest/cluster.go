@@ -226,8 +226,8 @@ func (c *Cluster) shutdown() {
 	wg.Wait()
 }
 
-// Addrs returns the addresses (host:port) of all nodes, masters first at
-// the start.
+// Addrs returns the addresses (host:port) of all nodes, those created as
+// masters first.
 func (c *Cluster) Addrs() []string {
 	addrs := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
@@ -236,8 +236,9 @@ func (c *Cluster) Addrs() []string {
 	return addrs
 }
 
-// Nodes returns all nodes, masters first at the start (after a failover,
-// roles may have changed: see [Node.Role]).
+// Nodes returns all nodes, those created as masters first, then their
+// replicas: with r replicas per master, node i >= 3 replicates node i%3
+// (after a failover, roles may have changed: see [Node.Role]).
 func (c *Cluster) Nodes() []*Node { return slices.Clone(c.nodes) }
 
 // Node returns the node at addr, or nil.

@@ -32,6 +32,9 @@ type Server struct {
 // else a Docker container. A server it starts is stopped when the test and
 // its subtests have finished. If none of these is possible, the test fails
 // with a message saying how to install redis-server.
+//
+// A REDIS_URL server is shared by all tests (and is not flushed), so tests
+// that may run against one should use keys and channels of their own.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if u := os.Getenv("REDIS_URL"); u != "" {

@@ -1,4 +1,8 @@
-package redisadapter_test
+// Package siotest runs real socket.io servers and real socket.io clients for
+// tests: servers on loopback HTTP listeners with any adapter, and clients
+// (github.com/zishang520/socket.io-client-go) over real WebSockets that
+// record the events they receive.
+package siotest
 
 import (
 	"context"
@@ -16,31 +20,33 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 	client "github.com/zishang520/socket.io-client-go/socket"
 	"github.com/zishang520/socket.io/v2/socket"
-
-	"github.com/sioredis/sioredis/redisadapter"
 )
 
-// node is one socket.io server of a test cluster: its own Redis client, its
-// own adapter builder and its own HTTP listener.
-type node struct {
+// Node is one socket.io server of a test cluster: its own Redis client, its
+// own adapter and its own HTTP listener.
+type Node struct {
 	t    testing.TB
-	name string
-	io   *socket.Server
-	b    *redisadapter.Builder
-	rdb  redis.UniversalClient
-	url  string
+	Name string
+	IO   *socket.Server
+	// Adapter is what was passed to SetAdapter.
+	Adapter socket.AdapterConstructor
+	// RDB is closed with the node (may be nil).
+	RDB  redis.UniversalClient
+	URL  string
 	srv  *http.Server
 	once sync.Once
 }
 
-// startNode starts a server. Every connected socket gets handlers the tests
-// drive: "join" (rooms..., ack), "leave" (room, ack), "set-data" (value, ack).
-func startNode(t testing.TB, name string, rdb redis.UniversalClient, b *redisadapter.Builder) *node {
+// StartNode starts a server with namespaces "/" and "/admin" and closes it
+// (and rdb) when the test ends. Every connected socket gets handlers the
+// tests drive: "join" (rooms..., ack), "leave" (room, ack), "set-data"
+// (value, ack).
+func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor) *Node {
 	t.Helper()
 	opts := socket.DefaultServerOptions()
 	opts.SetAdapter(b)
 	io := socket.NewServer(nil, opts)
-	n := &node{t: t, name: name, io: io, b: b, rdb: rdb}
+	n := &Node{t: t, Name: name, IO: io, Adapter: b, RDB: rdb}
 	setup := func(args ...any) {
 		s := args[0].(*socket.Socket)
 		s.On("join", func(a ...any) {
@@ -68,42 +74,44 @@ func startNode(t testing.TB, name string, rdb redis.UniversalClient, b *redisada
 	mux.Handle("/socket.io/", io.ServeHandler(nil))
 	n.srv = &http.Server{Handler: mux}
 	go func() { _ = n.srv.Serve(ln) }()
-	n.url = "http://" + ln.Addr().String()
-	t.Cleanup(n.close)
+	n.URL = "http://" + ln.Addr().String()
+	t.Cleanup(n.Close)
 	return n
 }
 
-func (n *node) close() {
+// Close closes the socket.io server (and so its adapters), the listener and
+// the Redis client. It is safe to call more than once.
+func (n *Node) Close() {
 	n.once.Do(func() {
 		done := make(chan struct{})
-		n.io.Close(func(error) { close(done) })
+		n.IO.Close(func(error) { close(done) })
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
-			n.t.Errorf("%s: io.Close did not finish", n.name)
+			n.t.Errorf("%s: io.Close did not finish", n.Name)
 		}
 		_ = n.srv.Close()
-		_ = n.rdb.Close()
+		if n.RDB != nil {
+			_ = n.RDB.Close()
+		}
 	})
 }
 
-func (n *node) adapter(nsp string) *redisadapter.Adapter {
-	return n.io.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
-}
-
-// tclient is a real socket.io client over a real WebSocket connection that
+// Client is a real socket.io client over a real WebSocket connection that
 // records the events it receives.
-type tclient struct {
-	t   testing.TB
-	s   *client.Socket
+type Client struct {
+	t testing.TB
+	// S is the underlying client socket.
+	S   *client.Socket
 	mu  sync.Mutex
 	got map[string]chan []any
 }
 
-// dial connects a client to a node's namespace. socket.io-client-go v1.1.0
-// has a rare start-up race where the client never connects: each attempt is
-// bounded and retried with a fresh client.
-func dial(t testing.TB, n *node, nsp string, query url.Values, events ...string) *tclient {
+// Dial connects a client to the socket.io server at baseURL (namespace nsp)
+// and records the given events. socket.io-client-go v1.1.0 has a rare
+// start-up race where the client never connects: each attempt is bounded and
+// retried with a fresh client. The client disconnects when the test ends.
+func Dial(t testing.TB, baseURL, nsp string, query url.Values, events ...string) *Client {
 	t.Helper()
 	var last error
 	for attempt := 0; attempt < 4; attempt++ {
@@ -115,14 +123,14 @@ func dial(t testing.TB, n *node, nsp string, query url.Values, events ...string)
 		if query != nil {
 			opts.SetQuery(query)
 		}
-		s, err := client.Connect(n.url+nsp, opts)
+		s, err := client.Connect(baseURL+nsp, opts)
 		if err != nil {
 			last = err
 			continue
 		}
-		c := &tclient{t: t, s: s, got: map[string]chan []any{}}
+		c := &Client{t: t, S: s, got: map[string]chan []any{}}
 		for _, ev := range events {
-			c.listen(ev)
+			c.Listen(ev)
 		}
 		connected := make(chan struct{})
 		s.Once("connect", func(...any) { close(connected) })
@@ -135,7 +143,7 @@ func dial(t testing.TB, n *node, nsp string, query url.Values, events ...string)
 			t.Cleanup(func() { s.Disconnect() })
 			return c
 		case <-time.After(5 * time.Second):
-			last = fmt.Errorf("connect to %s%s timed out", n.url, nsp)
+			last = fmt.Errorf("connect to %s%s timed out", baseURL, nsp)
 			s.Disconnect()
 		}
 	}
@@ -143,7 +151,7 @@ func dial(t testing.TB, n *node, nsp string, query url.Values, events ...string)
 	return nil
 }
 
-func (c *tclient) ch(ev string) chan []any {
+func (c *Client) ch(ev string) chan []any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch, ok := c.got[ev]
@@ -154,38 +162,39 @@ func (c *tclient) ch(ev string) chan []any {
 	return ch
 }
 
-func (c *tclient) listen(ev string) {
+// Listen starts recording ev events.
+func (c *Client) Listen(ev string) {
 	ch := c.ch(ev)
-	c.s.On(types.EventName(ev), func(args ...any) { ch <- args })
+	c.S.On(types.EventName(ev), func(args ...any) { ch <- args })
 }
 
-// expect waits for one ev event and returns its arguments.
-func (c *tclient) expect(ev string) []any {
+// Expect waits (at most 5 s) for one ev event and returns its arguments.
+func (c *Client) Expect(ev string) []any {
 	c.t.Helper()
 	select {
 	case args := <-c.ch(ev):
 		return args
 	case <-time.After(5 * time.Second):
-		c.t.Fatalf("client %s: no %q event", c.s.Id(), ev)
+		c.t.Fatalf("client %s: no %q event", c.S.Id(), ev)
 		return nil
 	}
 }
 
-// expectNone asserts that no ev event arrives within d.
-func (c *tclient) expectNone(ev string, d time.Duration) {
+// ExpectNone asserts that no ev event arrives within d.
+func (c *Client) ExpectNone(ev string, d time.Duration) {
 	c.t.Helper()
 	select {
 	case args := <-c.ch(ev):
-		c.t.Fatalf("client %s: unexpected %q event %v", c.s.Id(), ev, args)
+		c.t.Fatalf("client %s: unexpected %q event %v", c.S.Id(), ev, args)
 	case <-time.After(d):
 	}
 }
 
-// call emits an event with an ack and waits for the server's answer.
-func (c *tclient) call(ev string, args ...any) []any {
+// Call emits an event with an ack and waits for the server's answer.
+func (c *Client) Call(ev string, args ...any) []any {
 	c.t.Helper()
 	res := make(chan []any, 1)
-	err := c.s.Emit(ev, append(args, func(a []any, err error) { res <- a })...)
+	err := c.S.Emit(ev, append(args, func(a []any, err error) { res <- a })...)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -198,10 +207,11 @@ func (c *tclient) call(ev string, args ...any) []any {
 	}
 }
 
-func (c *tclient) id() string { return c.s.Id() }
+// ID is the socket id.
+func (c *Client) ID() string { return c.S.Id() }
 
-// eventually polls cond until it holds or 5 s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
+// Eventually polls cond until it holds or 5 s pass.
+func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -212,9 +222,9 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// assertNoAdapterGoroutines fails when goroutines of this package outlive
-// the servers that started them.
-func assertNoAdapterGoroutines(t testing.TB) {
+// AssertNoGoroutines fails when goroutines whose stacks mention pkg (e.g.
+// "sioredis/redisadapter.") outlive the servers that started them.
+func AssertNoGoroutines(t testing.TB, pkg string) {
 	t.Helper()
 	var stacks string
 	for i := 0; i < 100; i++ {
@@ -222,7 +232,7 @@ func assertNoAdapterGoroutines(t testing.TB) {
 		stacks = string(buf[:runtime.Stack(buf, true)])
 		leaked := false
 		for _, g := range strings.Split(stacks, "\n\n") {
-			if strings.Contains(g, "sioredis/redisadapter.") && !strings.Contains(g, "_test.") &&
+			if strings.Contains(g, pkg) && !strings.Contains(g, "_test.") &&
 				!strings.Contains(g, "testing.tRunner") {
 				leaked = true
 				break
@@ -236,7 +246,8 @@ func assertNoAdapterGoroutines(t testing.TB) {
 	t.Fatalf("adapter goroutines leaked:\n%s", stacks)
 }
 
-func ctxT(t testing.TB) context.Context {
+// Ctx returns a context cancelled after 10 s or when the test ends.
+func Ctx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
