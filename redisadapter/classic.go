@@ -792,3 +792,10 @@ func toRooms(s []string) []socket.Room {
 	}
 	return out
 }
+
+// PendingRequests is the number of cross-server requests of this namespace
+// still waiting for answers (diagnostics: it returns to 0 once every request
+// was answered, timed out or the adapter closed).
+func (a *Adapter) PendingRequests() int {
+	return a.requests.len() + a.acks.len()
+}

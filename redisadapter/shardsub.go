@@ -177,11 +177,17 @@ func (s *shardSubscriber) reconcileLoop() {
 	}
 }
 
-// reconcile moves every wanted channel to the master that owns it now and
+// reconcile moves every wanted channel to the master that owns it now (as
+// read from CLUSTER SLOTS, not from go-redis' lazily refreshed cache) and
 // closes connections that serve no channel.
 func (s *shardSubscriber) reconcile() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	owners, err := s.slotOwners(ctx)
+	if err != nil {
+		s.log.debug("reading the slot map failed", "err", err)
+		return
+	}
 	s.cc.ReloadState(ctx)
 	s.mu.Lock()
 	wanted := make(map[string]handler, len(s.want))
@@ -191,11 +197,10 @@ func (s *shardSubscriber) reconcile() {
 	s.mu.Unlock()
 	moved := 0
 	for ch, h := range wanted {
-		c, err := s.cc.MasterForKey(ctx, ch)
-		if err != nil {
+		addr := owners[keySlot(ch)]
+		if addr == "" {
 			continue
 		}
-		addr := c.Options().Addr
 		s.mu.Lock()
 		if _, still := s.want[ch]; !still || s.closed {
 			s.mu.Unlock()
@@ -203,19 +208,23 @@ func (s *shardSubscriber) reconcile() {
 		}
 		old, had := s.where[ch]
 		oldConn := s.conns[old]
-		stillSubscribed := had && oldConn != nil && oldConn.has(sub{kindShard, ch})
-		if had && old == addr && stillSubscribed {
+		if had && old == addr && oldConn != nil && oldConn.has(sub{kindShard, ch}) {
 			s.mu.Unlock()
 			continue
 		}
-		conn, newAddr, err := s.connFor(ctx, ch)
-		if err == nil {
-			s.where[ch] = newAddr
+		conn, ok := s.conns[addr]
+		if !ok {
+			node, err := s.cc.MasterForKey(ctx, ch)
+			if err != nil || node.Options().Addr != addr {
+				// go-redis has not caught up with the new slot map yet.
+				s.mu.Unlock()
+				continue
+			}
+			conn = newSubscriber(node.Subscribe(context.Background()), s.stats, s.log, s.lost)
+			s.conns[addr] = conn
 		}
+		s.where[ch] = addr
 		s.mu.Unlock()
-		if err != nil {
-			continue
-		}
 		if had && oldConn != nil && oldConn != conn {
 			oldConn.unsubscribe(ctx, []sub{{kindShard, ch}})
 		}
@@ -246,6 +255,25 @@ func (s *shardSubscriber) reconcile() {
 	for _, c := range idle {
 		c.close()
 	}
+}
+
+// slotOwners reads the current slot -> master address map from the first
+// node that answers.
+func (s *shardSubscriber) slotOwners(ctx context.Context) ([]string, error) {
+	slots, err := s.cc.ClusterSlots(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
+	owners := make([]string, 16384)
+	for _, r := range slots {
+		if len(r.Nodes) == 0 {
+			continue
+		}
+		for i := r.Start; i <= r.End && i < len(owners); i++ {
+			owners[i] = r.Nodes[0].Addr
+		}
+	}
+	return owners, nil
 }
 
 func (s *shardSubscriber) close() {

@@ -210,6 +210,17 @@ func (s *subscriber) run() {
 			return
 		}
 		if err != nil {
+			var rerr redis.Error
+			if errors.As(err, &rerr) {
+				// A server error reply (MOVED to an SUNSUBSCRIBE after a slot
+				// migration, CROSSSLOT to go-redis' one-command
+				// resubscription of channels of several slots): the
+				// connection itself is up.
+				s.log.debug("pub/sub error reply", "err", err)
+				backoff = 0
+				s.cameUp(&everDown)
+				continue
+			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				// Quiet link: make sure it is still alive.
@@ -238,13 +249,7 @@ func (s *subscriber) run() {
 			continue
 		}
 		backoff = 0
-		if !s.up.Load() {
-			if everDown {
-				s.stats.reconnects.Add(1)
-				s.log.info("subscriber connection restored")
-			}
-			s.setUp(true)
-		}
+		s.cameUp(&everDown)
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			s.confirm(m.Kind, m.Channel)
@@ -340,4 +345,34 @@ func (s *subscriber) lostShard(channel string) {
 	if s.onLost != nil {
 		s.onLost(channel)
 	}
+}
+
+// cameUp records that the connection works. After an outage it counts the
+// reconnect and, for sharded channels, subscribes each channel again with
+// its own command: go-redis resubscribes all of them in one SSUBSCRIBE,
+// which Redis Cluster rejects with CROSSSLOT when they span several slots.
+func (s *subscriber) cameUp(everDown *bool) {
+	if s.up.Load() {
+		return
+	}
+	if *everDown {
+		s.stats.reconnects.Add(1)
+		s.log.info("subscriber connection restored")
+		s.mu.RLock()
+		var shards []string
+		for k := range s.handlers {
+			if k.kind == kindShard {
+				shards = append(shards, k.name)
+			}
+		}
+		s.mu.RUnlock()
+		for _, ch := range shards {
+			ctx, cancel := context.WithTimeout(s.ctx, time.Second)
+			if err := s.ps.SSubscribe(ctx, ch); err != nil {
+				s.log.debug("resubscribe failed", "channel", ch, "err", err)
+			}
+			cancel()
+		}
+	}
+	s.setUp(true)
 }

@@ -162,6 +162,9 @@ func (c *Client) ch(ev string) chan []any {
 	return ch
 }
 
+// Chan returns the channel on which recorded ev events arrive.
+func (c *Client) Chan(ev string) <-chan []any { return c.ch(ev) }
+
 // Listen starts recording ev events.
 func (c *Client) Listen(ev string) {
 	ch := c.ch(ev)

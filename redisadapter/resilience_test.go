@@ -1,0 +1,426 @@
+package redisadapter_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/internal/siotest"
+	"github.com/sioredis/sioredis/redisadapter"
+)
+
+// TestRedisRestart stops Redis while broadcasts flow and starts it again on
+// the same port: the servers must report the outage, never block, and
+// resubscribe on their own so that delivery resumes.
+func TestRedisRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	mk := func(name string) *siotest.Node {
+		rdb := redis.NewClient(srv.Options())
+		return siotest.StartNode(t, name, rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
+	}
+	n0, n1 := mk("n0"), mk("n1")
+	c1 := siotest.Dial(t, n1.URL, "/", nil, "tick")
+	b0 := n0.Adapter.(*redisadapter.Builder)
+	b1 := n1.Adapter.(*redisadapter.Builder)
+
+	// Broadcasts flow from n0 to the client on n1 during the whole test.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var maxEmit atomic.Int64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			start := time.Now()
+			n0.IO.Emit("tick", i)
+			if d := int64(time.Since(start)); d > maxEmit.Load() {
+				maxEmit.Store(d)
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	c1.Expect("tick")
+
+	srv.Stop(t)
+	siotest.Eventually(t, "both servers notice the outage", func() bool {
+		return !b0.Healthy() && !b1.Healthy()
+	})
+	siotest.Eventually(t, "failed publishes are counted", func() bool {
+		s := b0.Stats()
+		return s.PublishErrors+s.PublishDropped > 0
+	})
+	// A request during the outage fails within its timeout.
+	var ferr error
+	start := time.Now()
+	n0.IO.FetchSockets()(func(_ []*socket.RemoteSocket, err error) { ferr = err })
+	if ferr == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("fetchSockets during the outage: err=%v after %v", ferr, time.Since(start))
+	}
+
+	srv.Restart(t)
+	siotest.Eventually(t, "both servers resubscribed", func() bool { return b0.Healthy() && b1.Healthy() })
+	// Drain what arrived before the outage, then a fresh tick must arrive.
+	deadline := time.After(10 * time.Second)
+	drained := false
+	for !drained {
+		select {
+		case <-deadline:
+			t.Fatal("delivery did not resume after the restart")
+		default:
+		}
+		before := b1.Stats().Received
+		c1.Expect("tick")
+		drained = b1.Stats().Received > before
+	}
+	if b1.Stats().Reconnects == 0 || b0.Stats().Reconnects == 0 {
+		t.Fatalf("reconnects not counted: %+v %+v", b0.Stats(), b1.Stats())
+	}
+	if time.Duration(maxEmit.Load()) > 5*time.Second {
+		t.Fatalf("an emit blocked for %v during the outage", time.Duration(maxEmit.Load()))
+	}
+	var sockets []*socket.RemoteSocket
+	n0.IO.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })
+	if ferr != nil || len(sockets) != 1 {
+		t.Fatalf("after the restart: %d sockets, %v", len(sockets), ferr)
+	}
+}
+
+// dyingPeer subscribes like a server (so it is counted), and closes its
+// connection as soon as the first request arrives: a peer that dies in the
+// middle of a request.
+func dyingPeer(t *testing.T, opts *redis.Options, sharded bool) <-chan struct{} {
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	var ps *redis.PubSub
+	if sharded {
+		ps = rdb.SSubscribe(siotest.Ctx(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
+	} else {
+		ps = rdb.Subscribe(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
+	}
+	if _, err := ps.Receive(siotest.Ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	died := make(chan struct{})
+	go func() {
+		defer close(died)
+		_, _ = ps.ReceiveMessage(context.Background())
+		_ = ps.Close()
+	}()
+	return died
+}
+
+// TestPeerDiesDuringRequests kills a peer in the middle of each kind of
+// request: the caller gets an error within the timeout, no request stays
+// pending, and once the peer is gone the next calls succeed.
+func TestPeerDiesDuringRequests(t *testing.T) {
+	srv := redistest.Start(t)
+	mk := func(name string) *siotest.Node {
+		rdb := redis.NewClient(srv.Options())
+		return siotest.StartNode(t, name, rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
+	}
+	n0, n1 := mk("n0"), mk("n1")
+	for _, n := range []*siotest.Node{n0, n1} {
+		c := siotest.Dial(t, n.URL, "/", nil)
+		c.S.On("ask", func(args ...any) { args[len(args)-1].(func([]any, error))([]any{"yes"}, nil) })
+	}
+	n1.IO.On("ping", func(args ...any) { args[len(args)-1].(socket.Ack)([]any{"pong"}, nil) })
+	a0 := adapterOf(n0, "/")
+
+	within := func(what string, start time.Time, err error) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("%s: no error though a peer died", what)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("%s returned after %v; timeout is 1s", what, d)
+		}
+	}
+	calls := []struct {
+		name string
+		do   func() error
+	}{
+		{"fetchSockets", func() (err error) {
+			n0.IO.FetchSockets()(func(_ []*socket.RemoteSocket, e error) { err = e })
+			return
+		}},
+		{"allRooms", func() error { _, err := a0.AllRooms(context.Background()); return err }},
+		{"serverSideEmitWithAck", func() (err error) {
+			_ = n0.IO.ServerSideEmitWithAck("ping")(func(_ []any, e error) { err = e })
+			return
+		}},
+		{"broadcastWithAck", func() (err error) {
+			done := make(chan struct{})
+			n0.IO.Timeout(time.Second).EmitWithAck("ask")(func(_ []any, e error) { err = e; close(done) })
+			<-done
+			return
+		}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			died := dyingPeer(t, srv.Options(), false)
+			siotest.Eventually(t, "peer counted", func() bool {
+				n, _ := a0.ServerCountContext(siotest.Ctx(t))
+				return n == 3
+			})
+			start := time.Now()
+			within(c.name, start, c.do())
+			<-died
+			if p := a0.PendingRequests(); p != 0 {
+				t.Fatalf("%d requests still pending", p)
+			}
+			siotest.Eventually(t, "server count drops", func() bool {
+				n, _ := a0.ServerCountContext(siotest.Ctx(t))
+				return n == 2
+			})
+			if err := c.do(); err != nil {
+				t.Fatalf("%s with the survivors: %v", c.name, err)
+			}
+		})
+	}
+}
+
+// hostile payloads that anyone able to PUBLISH could send.
+func hostilePayloads() [][]byte {
+	r := rand.New(rand.NewSource(1))
+	random := make([]byte, 256)
+	r.Read(random)
+	valid, _ := protocol.EncodeBroadcast(&protocol.Broadcast{UID: "x", Packet: protocol.Packet{Type: 2, Data: []any{"ev", 1}, Nsp: "/"}})
+	return [][]byte{
+		random,
+		{},
+		valid[:len(valid)/2],
+		{0xdd, 0xff, 0xff, 0xff, 0xff},       // array32 of 4 billion elements
+		{0xdf, 0x7f, 0xff, 0xff, 0xff},       // map32
+		{0xdb, 0xff, 0xff, 0xff, 0xff, 0x41}, // str32
+		bytes.Repeat([]byte{0x91}, 100000),   // deep nesting
+		[]byte(`{"type":5}`),
+		[]byte(`{"uid":1,"type":"x","requestId":{}}`),
+		[]byte(`{"type":7,"packet":"no","opts":[]}`),
+		[]byte(`{"type":99,"requestId":"zz"}`),
+		[]byte(`{"type":3,"data":{"packet":{"type":2,"data":[]}},"uid":"u","nsp":"/"}`),
+		[]byte(`{"type":4,"data":{"opts":{"rooms":[{}]}},"uid":"u","nsp":"/"}`),
+		[]byte(`{"type":3,"data":{"packet":{"type":2,"data":["x"]},"opts":{"rooms":[]}},"uid":"u","nsp":"/other"}`),
+		[]byte(`{"requestId":"nope","sockets":"x"}`),
+		[]byte(`["not","an","object"]`),
+		[]byte("{" + strings.Repeat(`"a":`, 10) + "1}"),
+		[]byte{0x93, 0xa1, 0x78, 0x83, 0xa4, 't', 'y', 'p', 'e', 0x02, 0xa4, 'd', 'a', 't', 'a', 0x91, 0x01, 0xa3, 'n', 's', 'p', 0xa1, '/', 0x80},
+	}
+}
+
+// TestHostileInput publishes garbage on every channel a server listens to:
+// each message is dropped, counted and logged once per channel at Warn; the
+// server keeps serving.
+func TestHostileInput(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		name := "classic"
+		if sharded {
+			name = "sharded"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			var logs bytes.Buffer
+			var logMu sync.Mutex
+			logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			mk := func(n string) *siotest.Node {
+				rdb := redis.NewClient(srv.Options())
+				l := slog.New(slog.DiscardHandler)
+				if n == "n1" {
+					l = logger // only the server under observation
+				}
+				opts := []redisadapter.Option{redisadapter.WithLogger(l), redisadapter.WithSubscriptionMode(redisadapter.DynamicMode)}
+				if sharded {
+					return siotest.StartNode(t, n, rdb, redisadapter.NewSharded(rdb, opts...))
+				}
+				return siotest.StartNode(t, n, rdb, redisadapter.New(rdb, opts...))
+			}
+			n0, n1 := mk("n0"), mk("n1")
+			c1 := siotest.Dial(t, n1.URL, "/", nil, "ok")
+			c1.Call("join", "room1")
+			a1 := adapterOf(n1, "/")
+			b1 := n1.Adapter.(*redisadapter.Builder)
+			key, nsp := protocol.DefaultPrefix, "/"
+			var channels []string
+			if sharded {
+				channels = []string{protocol.BroadcastChannel(key, nsp), protocol.PrivateChannel(key, nsp, a1.Uid()), protocol.RoomChannel(key, nsp, "room1")}
+			} else {
+				channels = []string{protocol.BroadcastChannel(key, nsp), protocol.RoomChannel(key, nsp, "room1"),
+					protocol.RequestChannel(key, nsp), protocol.ResponseChannel(key, nsp), protocol.SpecificResponseChannel(key, nsp, a1.Uid())}
+			}
+			pub := srv.Client(t)
+			if sharded {
+				siotest.Eventually(t, "room channel subscribed", func() bool {
+					res, _ := pub.PubSubShardNumSub(siotest.Ctx(t), channels[2]).Result()
+					return res[channels[2]] == 1
+				})
+			}
+			const rounds = 3
+			for i := 0; i < rounds; i++ {
+				for _, ch := range channels {
+					for _, p := range hostilePayloads() {
+						var err error
+						if sharded {
+							err = pub.SPublish(siotest.Ctx(t), ch, p).Err()
+						} else {
+							err = pub.Publish(siotest.Ctx(t), ch, p).Err()
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			// Still serving: a real broadcast gets through after the garbage.
+			n0.IO.To("room1").Emit("ok", 1)
+			c1.Expect("ok")
+			st := b1.Stats()
+			if st.DecodeErrors < uint64(len(channels)) {
+				t.Fatalf("decode errors not counted: %+v", st)
+			}
+			logMu.Lock()
+			text := logs.String()
+			logMu.Unlock()
+			warns := strings.Count(text, "undecodable message dropped")
+			if warns == 0 || warns > len(channels) {
+				t.Fatalf("want one warning per channel (<= %d), got %d:\n%s", len(channels), warns, text)
+			}
+		})
+	}
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestBoundedResources churns sockets and rooms and checks that goroutines
+// and heap return to their baseline, and that a flooded namespace drops
+// (and counts) instead of queueing without bound.
+func TestBoundedResources(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb0 := redis.NewClient(srv.Options())
+	b0 := redisadapter.New(rdb0, redisadapter.WithInboxSize(16))
+	n0 := siotest.StartNode(t, "n0", rdb0, b0)
+	rdb1 := redis.NewClient(srv.Options())
+	n1 := siotest.StartNode(t, "n1", rdb1, redisadapter.New(rdb1))
+	a0 := adapterOf(n0, "/")
+
+	settle := func() (int, uint64) {
+		var ms runtime.MemStats
+		for i := 0; i < 3; i++ {
+			runtime.GC()
+			time.Sleep(50 * time.Millisecond)
+		}
+		runtime.ReadMemStats(&ms)
+		return runtime.NumGoroutine(), ms.HeapAlloc
+	}
+	// Warm up, then measure the baseline.
+	for i := 0; i < 5; i++ {
+		c := siotest.Dial(t, n0.URL, "/", nil)
+		c.Call("join", "warm")
+		c.S.Disconnect()
+	}
+	g0, h0 := settle()
+
+	// Connect/join/leave/disconnect cycles with real clients.
+	for i := 0; i < 150; i++ {
+		c := siotest.Dial(t, n0.URL, "/", nil)
+		c.Call("join", "churn", "r"+string(rune('a'+i%26)))
+		c.Call("leave", "churn")
+		c.S.Disconnect()
+	}
+	// Many thousands of server-side join/leave cycles on one socket.
+	c := siotest.Dial(t, n0.URL, "/", nil)
+	var s *socket.Socket
+	siotest.Eventually(t, "socket known", func() bool {
+		v, ok := n0.IO.Of("/", nil).Sockets().Load(socket.SocketId(c.ID()))
+		s = v
+		return ok
+	})
+	for i := 0; i < 20000; i++ {
+		room := socket.Room("room-" + string(rune('a'+i%50)))
+		s.Join(room)
+		s.Leave(room)
+	}
+	c.S.Disconnect()
+	siotest.Eventually(t, "rooms emptied", func() bool { return a0.Rooms().Len() == 0 })
+	if p := a0.PendingRequests(); p != 0 {
+		t.Fatalf("%d pending requests", p)
+	}
+
+	// Flood n0 from n1 while n0's namespace worker is stuck in a handler:
+	// its inbox (16) must overflow into counted drops.
+	block := make(chan struct{})
+	n0.IO.On("block", func(...any) { <-block })
+	if err := n1.IO.ServerSideEmit("block"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2000; i++ {
+		n1.IO.Emit("flood", i)
+	}
+	siotest.Eventually(t, "drops counted", func() bool { return b0.Stats().Dropped > 0 })
+	close(block)
+
+	g1, h1 := settle()
+	if g1 > g0+5 {
+		t.Fatalf("goroutines grew from %d to %d", g0, g1)
+	}
+	if h1 > h0+8<<20 {
+		t.Fatalf("heap grew from %d to %d bytes", h0, h1)
+	}
+	t.Logf("goroutines %d -> %d, heap %d KiB -> %d KiB, dropped %d", g0, g1, h0>>10, h1>>10, b0.Stats().Dropped)
+}
+
+// TestHealthAndClose covers readiness and the goroutine-leak check with
+// goleak-style strictness on servers that never had clients.
+func TestHealthAndClose(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(srv.Options())
+	b := redisadapter.New(rdb)
+	if b.Healthy() {
+		t.Fatal("healthy before any namespace exists")
+	}
+	n := siotest.StartNode(t, "n", rdb, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.WaitHealthy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Stats(); st.Subscriptions != 8 { // 4 channels x 2 namespaces
+		t.Fatalf("subscriptions = %d, want 8", st.Subscriptions)
+	}
+	n.Close()
+	if b.Healthy() {
+		t.Fatal("healthy after close")
+	}
+	if st := b.Stats(); st.Subscriptions != 0 {
+		t.Fatalf("subscriptions after close = %d", st.Subscriptions)
+	}
+	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
+	if err := context.Cause(ctx); errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal("test took too long")
+	}
+}

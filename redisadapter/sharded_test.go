@@ -1,0 +1,264 @@
+package redisadapter_test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/internal/siotest"
+	"github.com/sioredis/sioredis/redisadapter"
+)
+
+// shardChannels lists the sharded channels with the given prefix on every
+// master (PUBSUB SHARDCHANNELS only reports the node it runs on).
+func shardChannels(t testing.TB, c *redistest.Cluster, pattern string) []string {
+	var out []string
+	for _, m := range c.Masters(t) {
+		chs, err := m.Client(t).PubSubShardChannels(siotest.Ctx(t), pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, chs...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestShardedRoomChannels joins one socket to many rooms spread over many
+// slots (and so over every master): each gets its channel, and leaving
+// unsubscribes them all.
+func TestShardedRoomChannels(t *testing.T) {
+	c := redistest.StartCluster(t)
+	rdb := redis.NewClusterClient(c.Options())
+	n := siotest.StartNode(t, "n", rdb, redisadapter.NewSharded(rdb))
+	cl := siotest.Dial(t, n.URL, "/", nil)
+	var s *socket.Socket
+	siotest.Eventually(t, "socket", func() bool {
+		v, ok := n.IO.Of("/", nil).Sockets().Load(socket.SocketId(cl.ID()))
+		s = v
+		return ok
+	})
+	const rooms = 200
+	want := []string{protocol.RoomChannel(protocol.DefaultPrefix, "/", cl.ID())} // the Go socket id
+	for i := 0; i < rooms; i++ {
+		r := fmt.Sprintf("room-%d", i)
+		s.Join(socket.Room(r))
+		want = append(want, protocol.RoomChannel(protocol.DefaultPrefix, "/", r))
+	}
+	sort.Strings(want)
+	pattern := protocol.DefaultPrefix + "#/#*"
+	siotest.Eventually(t, "room channels subscribed", func() bool {
+		got := shardChannels(t, c, pattern)
+		// the main and private channels are there too
+		return len(got) == len(want)+2
+	})
+	got := shardChannels(t, c, pattern)
+	for _, w := range want {
+		if i := sort.SearchStrings(got, w); i == len(got) || got[i] != w {
+			t.Fatalf("channel %s not subscribed", w)
+		}
+	}
+	perMaster := map[string]int{}
+	for _, m := range c.Masters(t) {
+		chs, _ := m.Client(t).PubSubShardChannels(siotest.Ctx(t), pattern).Result()
+		perMaster[m.Addr()] = len(chs)
+	}
+	for addr, k := range perMaster {
+		if k == 0 {
+			t.Fatalf("no channel on master %s: %v", addr, perMaster)
+		}
+	}
+	for i := 0; i < rooms; i++ {
+		s.Leave(socket.Room(fmt.Sprintf("room-%d", i)))
+	}
+	siotest.Eventually(t, "room channels unsubscribed", func() bool {
+		return len(shardChannels(t, c, pattern)) == 3 // main, private, socket id
+	})
+	cl.S.Disconnect()
+	siotest.Eventually(t, "socket channel unsubscribed", func() bool {
+		return len(shardChannels(t, c, pattern)) == 2
+	})
+}
+
+// TestShardedNodeStyleToGoSocket simulates a Node sharded server in dynamic
+// mode sending to(goSocketId): Node publishes it on P#N#<sid># because Go
+// ids are not 20 characters long.
+func TestShardedNodeStyleToGoSocket(t *testing.T) {
+	c := redistest.StartCluster(t)
+	rdb := redis.NewClusterClient(c.Options())
+	n := siotest.StartNode(t, "n", rdb, redisadapter.NewSharded(rdb))
+	cl := siotest.Dial(t, n.URL, "/", nil, "private")
+	ch := protocol.RoomChannel(protocol.DefaultPrefix, "/", cl.ID())
+	admin := c.Client(t)
+	siotest.Eventually(t, "socket channel", func() bool {
+		res, _ := admin.PubSubShardNumSub(siotest.Ctx(t), ch).Result()
+		return res[ch] == 1
+	})
+	payload, err := protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+		Type: protocol.MsgBroadcast, UID: "a1a1a1a1a1a1a1a1", Nsp: "/",
+		Packet: protocol.Packet{Type: 2, Data: []any{"private", "hi"}},
+		Opts:   protocol.Options{Rooms: []string{cl.ID()}, Except: []string{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.SPublish(siotest.Ctx(t), ch, payload).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cl.Expect("private"); got[0] != "hi" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// TestShardedTopologyChanges moves slots and restarts a master while
+// broadcasts flow: the subscriptions follow and delivery resumes.
+func TestShardedTopologyChanges(t *testing.T) {
+	c := redistest.StartCluster(t)
+	mk := func(name string) *siotest.Node {
+		rdb := redis.NewClusterClient(c.Options())
+		return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb, redisadapter.WithRequestsTimeout(2*time.Second)))
+	}
+	n0, n1 := mk("n0"), mk("n1")
+	cl := siotest.Dial(t, n1.URL, "/", nil, "tick", "all")
+	cl.Call("join", "moving-room")
+	admin := c.Client(t)
+	roomCh := protocol.RoomChannel(protocol.DefaultPrefix, "/", "moving-room")
+	mainCh := protocol.BroadcastChannel(protocol.DefaultPrefix, "/")
+	numsub := func(ch string) int64 {
+		var total int64
+		for _, m := range c.Masters(t) {
+			res, err := m.Client(t).PubSubShardNumSub(siotest.Ctx(t), ch).Result()
+			if err == nil {
+				total += res[ch]
+			}
+		}
+		return total
+	}
+	siotest.Eventually(t, "room channel", func() bool { return numsub(roomCh) == 1 })
+
+	// deliveryWorks: a broadcast to the room and one to all both arrive.
+	deliveryWorks := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			n0.IO.To("moving-room").Emit("tick", what)
+			n0.IO.Emit("all", what)
+			okRoom, okAll := false, false
+			timeout := time.After(300 * time.Millisecond)
+		wait:
+			for !(okRoom && okAll) {
+				select {
+				case a := <-chanOf(cl, "tick"):
+					okRoom = okRoom || a[0] == what
+				case a := <-chanOf(cl, "all"):
+					okAll = okAll || a[0] == what
+				case <-timeout:
+					break wait
+				}
+			}
+			if okRoom && okAll {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: delivery did not resume (room %v, all %v)", what, okRoom, okAll)
+			}
+		}
+	}
+	deliveryWorks("before")
+
+	// Move the slots of the room channel and of the main channel to another
+	// master.
+	for _, ch := range []string{roomCh, mainCh} {
+		slot := c.KeySlot(t, ch)
+		owner := c.SlotOwner(t, slot)
+		var target *redistest.Node
+		for _, m := range c.Masters(t) {
+			if m != owner {
+				target = m
+				break
+			}
+		}
+		c.MigrateSlot(t, slot, target.Addr())
+		if c.SlotOwner(t, slot) != target {
+			t.Fatalf("slot %d did not move", slot)
+		}
+	}
+	deliveryWorks("after-migration")
+	siotest.Eventually(t, "subscriptions on the new owners", func() bool {
+		return numsub(roomCh) == 1 && numsub(mainCh) == 2
+	})
+
+	// Restart the master that now owns the room channel.
+	owner := c.SlotOwner(t, c.KeySlot(t, roomCh))
+	owner.Stop(t)
+	time.Sleep(300 * time.Millisecond)
+	owner.Restart(t)
+	c.WaitHealthy(t)
+	deliveryWorks("after-restart")
+	_ = admin
+}
+
+// TestShardedFailover promotes a replica of the master that owns the
+// channels while broadcasts flow: subscriptions follow the new master.
+func TestShardedFailover(t *testing.T) {
+	c := redistest.StartClusterWithReplicas(t, 1)
+	mk := func(name string) *siotest.Node {
+		rdb := redis.NewClusterClient(c.Options())
+		return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb))
+	}
+	n0, n1 := mk("n0"), mk("n1")
+	cl := siotest.Dial(t, n1.URL, "/", nil, "tick")
+	cl.Call("join", "fo-room")
+	roomCh := protocol.RoomChannel(protocol.DefaultPrefix, "/", "fo-room")
+	admin := c.Client(t)
+	siotest.Eventually(t, "room channel", func() bool {
+		res, _ := admin.PubSubShardNumSub(siotest.Ctx(t), roomCh).Result()
+		return res[roomCh] == 1
+	})
+	resumes := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			n0.IO.To("fo-room").Emit("tick", what)
+			select {
+			case a := <-chanOf(cl, "tick"):
+				if a[0] == what {
+					return
+				}
+			case <-time.After(300 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: delivery did not resume", what)
+			}
+		}
+	}
+	resumes("before")
+	owner := c.SlotOwner(t, c.KeySlot(t, roomCh))
+	var replica *redistest.Node
+	for _, n := range c.Nodes() {
+		if n.Role(t) == "slave" {
+			info, _ := n.Client(t).Info(siotest.Ctx(t), "replication").Result()
+			if strings.Contains(info, "master_port:"+strings.Split(owner.Addr(), ":")[1]) {
+				replica = n
+			}
+		}
+	}
+	if replica == nil {
+		t.Fatal("no replica of the owner")
+	}
+	c.Failover(t, replica)
+	if c.SlotOwner(t, c.KeySlot(t, roomCh)) != replica {
+		t.Fatal("failover did not move the slot")
+	}
+	resumes("after-failover")
+}
+
+// chanOf exposes a test client's event channel to select on.
+func chanOf(c *siotest.Client, ev string) <-chan []any { return c.Chan(ev) }
