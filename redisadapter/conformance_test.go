@@ -136,11 +136,11 @@ func runConformance(t *testing.T, m mode) {
 	nodes := []*siotest.Node{m.start(t, "n0"), m.start(t, "n1"), m.start(t, "n2")}
 	var clients []*siotest.Client
 	for i, n := range nodes {
-		clients = append(clients, siotest.Dial(t, n.URL, "/", url.Values{"who": {fmt.Sprint("c", i)}}, events...))
+		clients = append(clients, n.Dial(t, "/", url.Values{"who": {fmt.Sprint("c", i)}}, events...))
 	}
 	c0, c1, c2 := clients[0], clients[1], clients[2]
-	admin0 := siotest.Dial(t, nodes[0].URL, "/admin", nil, "adm", "all")
-	admin2 := siotest.Dial(t, nodes[2].URL, "/admin", nil, "adm", "all")
+	admin0 := nodes[0].Dial(t, "/admin", nil, "adm", "all")
+	admin2 := nodes[2].Dial(t, "/admin", nil, "adm", "all")
 	for _, c := range clients {
 		m.waitRoom(t, "/", c.ID(), 1) // Go socket-id rooms in dynamic modes
 	}
@@ -327,7 +327,7 @@ func runConformance(t *testing.T, m mode) {
 		nodes[1].IO.To("joined").Emit("after-leave", 1)
 		c2.ExpectNone("after-leave", 200*time.Millisecond)
 
-		extra := siotest.Dial(t, nodes[2].URL, "/", nil, "disconnect")
+		extra := nodes[2].Dial(t, "/", nil, "disconnect")
 		nodes[0].IO.In(socket.Room(extra.ID())).DisconnectSockets(true)
 		extra.Expect("disconnect")
 		siotest.Eventually(t, "socket gone", func() bool {

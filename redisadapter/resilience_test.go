@@ -32,7 +32,7 @@ func TestRedisRestart(t *testing.T) {
 		return siotest.StartNode(t, name, rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
 	}
 	n0, n1 := mk("n0"), mk("n1")
-	c1 := siotest.Dial(t, n1.URL, "/", nil, "tick")
+	c1 := n1.Dial(t, "/", nil, "tick")
 	b0 := n0.Adapter.(*redisadapter.Builder)
 	b1 := n1.Adapter.(*redisadapter.Builder)
 
@@ -138,7 +138,7 @@ func TestPeerDiesDuringRequests(t *testing.T) {
 	}
 	n0, n1 := mk("n0"), mk("n1")
 	for _, n := range []*siotest.Node{n0, n1} {
-		c := siotest.Dial(t, n.URL, "/", nil)
+		c := n.Dial(t, "/", nil)
 		c.S.On("ask", func(args ...any) { args[len(args)-1].(func([]any, error))([]any{"yes"}, nil) })
 	}
 	n1.IO.On("ping", func(args ...any) { args[len(args)-1].(socket.Ack)([]any{"pong"}, nil) })
@@ -252,7 +252,7 @@ func TestHostileInput(t *testing.T) {
 				return siotest.StartNode(t, n, rdb, redisadapter.New(rdb, opts...))
 			}
 			n0, n1 := mk("n0"), mk("n1")
-			c1 := siotest.Dial(t, n1.URL, "/", nil, "ok")
+			c1 := n1.Dial(t, "/", nil, "ok")
 			c1.Call("join", "room1")
 			a1 := adapterOf(n1, "/")
 			b1 := n1.Adapter.(*redisadapter.Builder)
@@ -339,21 +339,21 @@ func TestBoundedResources(t *testing.T) {
 	}
 	// Warm up, then measure the baseline.
 	for i := 0; i < 5; i++ {
-		c := siotest.Dial(t, n0.URL, "/", nil)
+		c := n0.Dial(t, "/", nil)
 		c.Call("join", "warm")
 		c.S.Disconnect()
 	}
 	g0, h0 := settle()
 
 	// Connect/join/leave/disconnect cycles with real clients.
-	for i := 0; i < 150; i++ {
-		c := siotest.Dial(t, n0.URL, "/", nil)
+	for i := 0; i < 60; i++ {
+		c := n0.Dial(t, "/", nil)
 		c.Call("join", "churn", "r"+string(rune('a'+i%26)))
 		c.Call("leave", "churn")
 		c.S.Disconnect()
 	}
 	// Many thousands of server-side join/leave cycles on one socket.
-	c := siotest.Dial(t, n0.URL, "/", nil)
+	c := n0.Dial(t, "/", nil)
 	var s *socket.Socket
 	siotest.Eventually(t, "socket known", func() bool {
 		v, ok := n0.IO.Of("/", nil).Sockets().Load(socket.SocketId(c.ID()))

@@ -38,7 +38,7 @@ func TestShardedRoomChannels(t *testing.T) {
 	c := redistest.StartCluster(t)
 	rdb := redis.NewClusterClient(c.Options())
 	n := siotest.StartNode(t, "n", rdb, redisadapter.NewSharded(rdb))
-	cl := siotest.Dial(t, n.URL, "/", nil)
+	cl := n.Dial(t, "/", nil)
 	var s *socket.Socket
 	siotest.Eventually(t, "socket", func() bool {
 		v, ok := n.IO.Of("/", nil).Sockets().Load(socket.SocketId(cl.ID()))
@@ -94,7 +94,7 @@ func TestShardedNodeStyleToGoSocket(t *testing.T) {
 	c := redistest.StartCluster(t)
 	rdb := redis.NewClusterClient(c.Options())
 	n := siotest.StartNode(t, "n", rdb, redisadapter.NewSharded(rdb))
-	cl := siotest.Dial(t, n.URL, "/", nil, "private")
+	cl := n.Dial(t, "/", nil, "private")
 	ch := protocol.RoomChannel(protocol.DefaultPrefix, "/", cl.ID())
 	admin := c.Client(t)
 	siotest.Eventually(t, "socket channel", func() bool {
@@ -126,7 +126,7 @@ func TestShardedTopologyChanges(t *testing.T) {
 		return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb, redisadapter.WithRequestsTimeout(2*time.Second)))
 	}
 	n0, n1 := mk("n0"), mk("n1")
-	cl := siotest.Dial(t, n1.URL, "/", nil, "tick", "all")
+	cl := n1.Dial(t, "/", nil, "tick", "all")
 	cl.Call("join", "moving-room")
 	admin := c.Client(t)
 	roomCh := protocol.RoomChannel(protocol.DefaultPrefix, "/", "moving-room")
@@ -214,7 +214,7 @@ func TestShardedFailover(t *testing.T) {
 		return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb))
 	}
 	n0, n1 := mk("n0"), mk("n1")
-	cl := siotest.Dial(t, n1.URL, "/", nil, "tick")
+	cl := n1.Dial(t, "/", nil, "tick")
 	cl.Call("join", "fo-room")
 	roomCh := protocol.RoomChannel(protocol.DefaultPrefix, "/", "fo-room")
 	admin := c.Client(t)

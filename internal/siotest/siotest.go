@@ -64,8 +64,15 @@ func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.Ad
 			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
 		})
 	}
-	io.On("connection", setup)
-	io.Of("/admin", nil).On("connection", setup)
+	ready := func(args ...any) {
+		setup(args...)
+		// socket.io (Go) dispatches each incoming packet on its own
+		// goroutine, so a client event can race the connection handler
+		// that registers its listener. Node.Dial waits for this signal.
+		args[0].(*socket.Socket).Emit(readyEvent)
+	}
+	io.On("connection", ready)
+	io.Of("/admin", nil).On("connection", ready)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +102,18 @@ func (n *Node) Close() {
 			_ = n.RDB.Close()
 		}
 	})
+}
+
+const readyEvent = "siotest:ready"
+
+// Dial connects a client to this node like [Dial] and also waits until the
+// server registered the socket's handlers, so that the client's first
+// events cannot race the connection handler.
+func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string) *Client {
+	t.Helper()
+	c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
+	c.Expect(readyEvent)
+	return c
 }
 
 // Client is a real socket.io client over a real WebSocket connection that
@@ -204,7 +223,7 @@ func (c *Client) Call(ev string, args ...any) []any {
 	select {
 	case a := <-res:
 		return a
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		c.t.Fatalf("no ack for %q", ev)
 		return nil
 	}
