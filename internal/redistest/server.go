@@ -180,3 +180,27 @@ func (s *Server) own(t testing.TB, what string) {
 		t.Skip(fmt.Sprintf("redistest: cannot %s the Redis at REDIS_URL (%s): this test does not own it; unset REDIS_URL to run this test against its own redis-server", what, s.url))
 	}
 }
+
+// StartProcess starts a standalone redis-server outside of any test, for a
+// TestMain or runnable examples, and returns its address and a function that
+// stops it and removes its directory. With REDIS_URL set it returns that
+// server's address and a no-op stop.
+func StartProcess() (addr string, stop func(), err error) {
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		opts, err := redis.ParseURL(u)
+		if err != nil {
+			return "", nil, fmt.Errorf("redistest: bad REDIS_URL %q: %w", u, err)
+		}
+		return opts.Addr, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		return "", nil, err
+	}
+	in, err := startInstance(dir, func(int) ([]string, error) { return nil, nil })
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("redistest: %w", err)
+	}
+	return in.addr(), func() { in.stop(false); _ = os.RemoveAll(dir) }, nil
+}
