@@ -1,0 +1,459 @@
+package emitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+)
+
+// DefaultKey is the default channel prefix, the one of Node's adapter and
+// emitter.
+const DefaultKey = "socket.io"
+
+// Errors returned before anything is published.
+var (
+	// ErrReservedEvent is returned by Emit for the event names Socket.IO
+	// reserves for itself on sockets (connect, connect_error, disconnect,
+	// disconnecting, newListener, removeListener) and by ServerSideEmit for
+	// the names it reserves on namespaces (connect, connection,
+	// new_namespace).
+	ErrReservedEvent = errors.New("emitter: reserved event name")
+	// ErrAckNotSupported is returned when an argument is a function, such as
+	// an acknowledgement callback func([]any, error): the emitter receives
+	// nothing back from Redis.
+	ErrAckNotSupported = errors.New("emitter: acknowledgements are not supported")
+	// ErrUnsupportedValue is wrapped by the error returned for an argument
+	// that cannot be put on the wire (a channel, NaN, a function nested in a
+	// map...).
+	ErrUnsupportedValue = protocol.ErrUnsupportedValue
+)
+
+// socketReserved are the event names a socket cannot emit (Node's
+// RESERVED_EVENTS of socket.io and of the emitter).
+var socketReserved = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true,
+	"disconnecting": true, "newListener": true, "removeListener": true,
+}
+
+// namespaceReserved are the event names a server-side emit cannot carry
+// (Node's namespace RESERVED_EVENTS): receivers would run their connection
+// handlers with arguments that are not sockets.
+var namespaceReserved = map[string]bool{"connect": true, "connection": true, "new_namespace": true}
+
+// SubscriptionMode is the subscription mode of the sharded servers the
+// emitter talks to (see [WithSubscriptionMode]). The values are those of
+// redisadapter.SubscriptionMode and of Node's createShardedAdapter.
+type SubscriptionMode string
+
+const (
+	// StaticMode: the servers listen only on the namespace channel P#N#, so
+	// every message is published there.
+	StaticMode SubscriptionMode = "static"
+	// DynamicMode (the default): servers also listen on one channel P#N#R#
+	// per room they have members in, socket-id rooms excepted for Node
+	// servers (20-character ids). A broadcast to exactly one room goes to
+	// that room's channel, unless the room is 20 characters long (a Node
+	// socket id), which goes to P#N#. Go servers listen on the channels of
+	// their own (24-character) socket ids, so To(goSocketID) reaches them.
+	DynamicMode SubscriptionMode = "dynamic"
+	// DynamicPrivateMode: like DynamicMode, but every room has its own
+	// channel, socket-id rooms included, so a broadcast to exactly one room
+	// always goes to the room channel.
+	DynamicPrivateMode SubscriptionMode = "dynamic-private"
+)
+
+// nodeSocketIDLength is the length of Node's socket ids, which dynamic mode
+// publishes on the namespace channel.
+const nodeSocketIDLength = 20
+
+// Option configures an [Emitter] built by [New].
+type Option func(*config)
+
+type config struct {
+	key     string
+	sharded bool
+	mode    SubscriptionMode
+}
+
+// WithKey sets the channel prefix P. Default [DefaultKey] ("socket.io").
+// It must be the prefix of the servers (Node: key of createAdapter,
+// channelPrefix of createShardedAdapter). An empty prefix keeps the default.
+func WithKey(prefix string) Option {
+	return func(c *config) {
+		if prefix != "" {
+			c.key = prefix
+		}
+	}
+}
+
+// WithSharded selects the sharded format. Default false: the classic format
+// of Node's @socket.io/redis-emitter, published with PUBLISH, for servers
+// using the classic adapter. With true, messages are ClusterAdapter
+// envelopes (uid "emitter") published with SPUBLISH, for servers using
+// redisadapter.NewSharded or Node's createShardedAdapter (Redis 7+): a
+// broadcast is a BROADCAST (3) on P#N# or on a room channel (see
+// [WithSubscriptionMode]); SocketsJoin, SocketsLeave, DisconnectSockets and
+// ServerSideEmit are SOCKETS_JOIN (4), SOCKETS_LEAVE (5),
+// DISCONNECT_SOCKETS (6) and SERVER_SIDE_EMIT (9) on P#N#.
+func WithSharded(on bool) Option {
+	return func(c *config) { c.sharded = on }
+}
+
+// WithSubscriptionMode tells a sharded emitter which subscription mode the
+// servers use, which decides the channel of a broadcast to exactly one room.
+// Default [DynamicMode], the default of the sharded adapters. Unknown values
+// keep the current mode. Ignored in the classic format, where a broadcast to
+// exactly one room always goes to P#N#R# and every server listens there.
+func WithSubscriptionMode(m SubscriptionMode) Option {
+	return func(c *config) {
+		switch m {
+		case StaticMode, DynamicMode, DynamicPrivateMode:
+			c.mode = m
+		}
+	}
+}
+
+// Emitter publishes to the servers of one namespace, targeting the sockets
+// selected by its rooms, exceptions and flags. It is immutable: every
+// operator returns a new Emitter, so one value can be shared by any number
+// of goroutines. The zero value is not usable; call [New].
+type Emitter struct {
+	rdb redis.UniversalClient
+	cfg *config // never modified after New
+
+	nsp    string
+	rooms  []string // deduplicated; never modified once set
+	except []string // deduplicated; never modified once set
+	flags  protocol.Flags
+
+	mainChannel  string // P#N#, or P-request#N# in the classic format
+	bcastChannel string // channel of Emit
+}
+
+// New returns an emitter for the namespace "/" that publishes through rdb,
+// which may be a *redis.Client, a failover client or a *redis.ClusterClient.
+// rdb stays owned by the caller, who closes it when done; it must not be nil.
+// New does not contact Redis.
+func New(rdb redis.UniversalClient, opts ...Option) *Emitter {
+	if rdb == nil {
+		panic("emitter: New called with a nil Redis client")
+	}
+	cfg := &config{key: DefaultKey, mode: DynamicMode}
+	for _, o := range opts {
+		if o != nil {
+			o(cfg)
+		}
+	}
+	e := &Emitter{rdb: rdb, cfg: cfg, nsp: "/"}
+	e.setChannels()
+	return e
+}
+
+// setChannels computes the channels of a new operator value.
+func (e *Emitter) setChannels() {
+	key := e.cfg.key
+	e.bcastChannel = protocol.BroadcastChannel(key, e.nsp)
+	if !e.cfg.sharded {
+		e.mainChannel = protocol.RequestChannel(key, e.nsp)
+		if len(e.rooms) == 1 {
+			e.bcastChannel = protocol.RoomChannel(key, e.nsp, e.rooms[0])
+		}
+		return
+	}
+	e.mainChannel = e.bcastChannel
+	if len(e.rooms) != 1 {
+		return
+	}
+	switch room := e.rooms[0]; e.cfg.mode {
+	case DynamicPrivateMode:
+		e.bcastChannel = protocol.RoomChannel(key, e.nsp, room)
+	case DynamicMode:
+		if len(room) != nodeSocketIDLength {
+			e.bcastChannel = protocol.RoomChannel(key, e.nsp, room)
+		}
+	}
+}
+
+func (e *Emitter) derive(change func(c *Emitter)) *Emitter {
+	c := *e
+	change(&c)
+	c.setChannels()
+	return &c
+}
+
+// Of returns an emitter for namespace nsp; a missing leading "/" is added
+// (Of("admin") targets "/admin", Of("") targets "/"). Rooms, exceptions and
+// flags are kept.
+func (e *Emitter) Of(nsp string) *Emitter {
+	if !strings.HasPrefix(nsp, "/") {
+		nsp = "/" + nsp
+	}
+	return e.derive(func(c *Emitter) { c.nsp = nsp })
+}
+
+// To returns an emitter that also targets the given rooms: events reach the
+// sockets that are in at least one of the rooms (each socket once). Without
+// any room, events reach every socket of the namespace. A socket id is a
+// room holding that socket only.
+func (e *Emitter) To(rooms ...string) *Emitter {
+	if len(rooms) == 0 {
+		return e
+	}
+	return e.derive(func(c *Emitter) { c.rooms = union(e.rooms, rooms) })
+}
+
+// In is the same as [Emitter.To].
+func (e *Emitter) In(rooms ...string) *Emitter { return e.To(rooms...) }
+
+// Except returns an emitter that excludes the sockets in any of the given
+// rooms.
+func (e *Emitter) Except(rooms ...string) *Emitter {
+	if len(rooms) == 0 {
+		return e
+	}
+	return e.derive(func(c *Emitter) { c.except = union(e.except, rooms) })
+}
+
+// Volatile returns an emitter whose events may be dropped for clients that
+// are not ready to receive them (connection not yet writable).
+func (e *Emitter) Volatile() *Emitter {
+	return e.derive(func(c *Emitter) { c.flags.Volatile = true })
+}
+
+// Compress returns an emitter whose events are sent compressed (true, the
+// servers' default) or uncompressed (false) to the clients, when their
+// transport supports it.
+func (e *Emitter) Compress(on bool) *Emitter {
+	return e.derive(func(c *Emitter) { c.flags.Compress = &on })
+}
+
+// union returns a new slice holding a then the elements of b not seen yet,
+// as the Set Node's emitter keeps. a and b are not modified.
+func union(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	out = append(out, a...)
+	var seen map[string]bool
+	if len(a)+len(b) > 16 {
+		seen = make(map[string]bool, len(a)+len(b))
+		for _, r := range a {
+			seen[r] = true
+		}
+	}
+	for _, r := range b {
+		if seen != nil {
+			if seen[r] {
+				continue
+			}
+			seen[r] = true
+		} else if containsString(out, r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func containsString(s []string, v string) bool {
+	for _, e := range s {
+		if e == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Emitter) options() protocol.Options {
+	return protocol.Options{Rooms: e.rooms, Except: e.except, Flags: e.flags}
+}
+
+// Emit publishes the event ev with args to the targeted sockets of every
+// server. It is EmitContext with context.Background(); the go-redis client's
+// own timeouts still apply.
+func (e *Emitter) Emit(ev string, args ...any) error {
+	return e.EmitContext(context.Background(), ev, args...)
+}
+
+// EmitContext publishes the event ev with args to the targeted sockets of
+// every server and returns once Redis has accepted it, or with the error of
+// the PUBLISH (wrapped).
+//
+// ctx bounds the wait for a connection and go-redis' retries, so a deadline
+// makes the call fail in time while Redis is down. To also bound a Redis
+// that accepts the command but hangs, create the client with go-redis'
+// ContextTimeoutEnabled option; otherwise its ReadTimeout applies.
+//
+// Arguments are sent as a local emit would send them: []byte stays binary,
+// structs go through encoding/json (json tags apply), an io.Reader is read
+// to the end and sent as binary. It returns [ErrReservedEvent] for reserved
+// names, [ErrAckNotSupported] when an argument is a function, and an error
+// wrapping [ErrUnsupportedValue] for a value that cannot be encoded.
+func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error {
+	if socketReserved[ev] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, ev)
+	}
+	data, err := eventData(ev, args)
+	if err != nil {
+		return err
+	}
+	var payload []byte
+	if e.cfg.sharded {
+		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+			Type:   protocol.MsgBroadcast,
+			UID:    protocol.EmitterUID,
+			Nsp:    e.nsp,
+			Packet: protocol.Packet{Type: protocol.EventPacketType, Data: data},
+			Opts:   e.options(),
+		})
+	} else {
+		payload, err = protocol.EncodeEmitterBroadcast(&protocol.Broadcast{
+			UID:    protocol.EmitterUID,
+			Packet: protocol.Packet{Type: protocol.EventPacketType, Data: data, Nsp: e.nsp},
+			Opts:   e.options(),
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("emitter: encoding %q: %w", ev, err)
+	}
+	return e.publish(ctx, e.bcastChannel, payload)
+}
+
+// eventData returns [ev, args...] in wire form.
+func eventData(ev string, args []any) ([]any, error) {
+	data := make([]any, 0, len(args)+1)
+	data = append(data, ev)
+	for i, a := range args {
+		if a != nil && reflect.TypeOf(a).Kind() == reflect.Func {
+			return nil, fmt.Errorf("%w: argument %d of %q is a %T", ErrAckNotSupported, i, ev, a)
+		}
+		data = append(data, a)
+	}
+	w, err := protocol.ToWire(data)
+	if err != nil {
+		return nil, fmt.Errorf("emitter: arguments of %q: %w", ev, err)
+	}
+	return w.([]any), nil
+}
+
+// SocketsJoin makes the targeted sockets of every server join rooms. It is
+// SocketsJoinContext with context.Background().
+func (e *Emitter) SocketsJoin(rooms ...string) error {
+	return e.SocketsJoinContext(context.Background(), rooms...)
+}
+
+// SocketsJoinContext makes the targeted sockets of every server join rooms.
+// It returns once Redis has accepted the request; servers apply it when they
+// receive it.
+func (e *Emitter) SocketsJoinContext(ctx context.Context, rooms ...string) error {
+	return e.socketsOp(ctx, protocol.RequestRemoteJoin, protocol.MsgSocketsJoin, rooms, false)
+}
+
+// SocketsLeave makes the targeted sockets of every server leave rooms. It is
+// SocketsLeaveContext with context.Background().
+func (e *Emitter) SocketsLeave(rooms ...string) error {
+	return e.SocketsLeaveContext(context.Background(), rooms...)
+}
+
+// SocketsLeaveContext makes the targeted sockets of every server leave
+// rooms. It returns once Redis has accepted the request.
+func (e *Emitter) SocketsLeaveContext(ctx context.Context, rooms ...string) error {
+	return e.socketsOp(ctx, protocol.RequestRemoteLeave, protocol.MsgSocketsLeave, rooms, false)
+}
+
+// DisconnectSockets disconnects the targeted sockets of every server; with
+// close true their underlying connections are closed too. It is
+// DisconnectSocketsContext with context.Background().
+func (e *Emitter) DisconnectSockets(close bool) error {
+	return e.DisconnectSocketsContext(context.Background(), close)
+}
+
+// DisconnectSocketsContext disconnects the targeted sockets of every server;
+// with close true their underlying connections are closed too. It returns
+// once Redis has accepted the request.
+func (e *Emitter) DisconnectSocketsContext(ctx context.Context, close bool) error {
+	return e.socketsOp(ctx, protocol.RequestRemoteDisconnect, protocol.MsgDisconnectSockets, nil, close)
+}
+
+func (e *Emitter) socketsOp(ctx context.Context, rt protocol.RequestType, mt protocol.MessageType, rooms []string, close bool) error {
+	if rooms == nil {
+		rooms = []string{}
+	}
+	var payload []byte
+	var err error
+	if e.cfg.sharded {
+		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+			Type: mt, UID: protocol.EmitterUID, Nsp: e.nsp, Opts: e.options(), Rooms: rooms, Close: close,
+		})
+	} else {
+		// Node's emitter sends these without uid and with opts {rooms, except}.
+		payload, err = protocol.EncodeRequest(&protocol.Request{
+			Type: rt, Opts: protocol.Options{Rooms: e.rooms, Except: e.except}, Rooms: rooms, Close: close,
+		})
+	}
+	if err != nil {
+		if e.cfg.sharded {
+			return fmt.Errorf("emitter: encoding %s: %w", mt, err)
+		}
+		return fmt.Errorf("emitter: encoding %s: %w", rt, err)
+	}
+	return e.publish(ctx, e.mainChannel, payload)
+}
+
+// ServerSideEmit runs the handlers registered for ev (io.On(ev, ...) or
+// io.Of(nsp).On(ev, ...)) on every server of the namespace. It is
+// ServerSideEmitContext with context.Background().
+func (e *Emitter) ServerSideEmit(ev string, args ...any) error {
+	return e.ServerSideEmitContext(context.Background(), ev, args...)
+}
+
+// ServerSideEmitContext runs the handlers registered for ev on every server
+// of the namespace, with args (converted as in [Emitter.EmitContext]). Rooms,
+// exceptions and flags do not apply. It returns [ErrReservedEvent] for
+// connect, connection and new_namespace, and [ErrAckNotSupported] when an
+// argument is a function.
+//
+// In the classic format the request is JSON, as Node's emitter sends it,
+// unless an argument holds binary: it is then sent as msgpack, which the
+// adapters decode too, so the bytes arrive as binary (Node's emitter would
+// send a Buffer as {"type":"Buffer","data":[...]}).
+func (e *Emitter) ServerSideEmitContext(ctx context.Context, ev string, args ...any) error {
+	if namespaceReserved[ev] {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, ev)
+	}
+	data, err := eventData(ev, args)
+	if err != nil {
+		return err
+	}
+	var payload []byte
+	if e.cfg.sharded {
+		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+			Type: protocol.MsgServerSideEmit, UID: protocol.EmitterUID, Nsp: e.nsp, EmitData: data,
+		})
+	} else {
+		payload, err = protocol.EncodeRequest(&protocol.Request{
+			UID: protocol.EmitterUID, Type: protocol.RequestServerSideEmit, Data: data,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("emitter: encoding %q: %w", ev, err)
+	}
+	return e.publish(ctx, e.mainChannel, payload)
+}
+
+func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) error {
+	var err error
+	if e.cfg.sharded {
+		err = e.rdb.SPublish(ctx, channel, payload).Err()
+	} else {
+		err = e.rdb.Publish(ctx, channel, payload).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("emitter: publishing to %q: %w", channel, err)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package emitter_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/engine.io/v2/types"
+
+	"github.com/sioredis/sioredis/internal/siotest"
+)
+
+// vector is one recorded Node message (testdata/node-vectors.json).
+type vector struct {
+	Name    string `json:"name"`
+	Command string `json:"command"`
+	Channel string `json:"channel"`
+	Format  string `json:"format"`
+	Hex     string `json:"hex"`
+	Payload string `json:"payload"`
+}
+
+func loadVectors(t testing.TB) map[string]vector {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/node-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Vectors []vector `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]vector, len(doc.Vectors))
+	for _, v := range doc.Vectors {
+		out[v.Name] = v
+	}
+	return out
+}
+
+// capture records what is published on a Redis server, through a raw
+// go-redis subscriber.
+type capture struct {
+	ps *redis.PubSub
+	ch <-chan *redis.Message
+}
+
+// psubscribeAll captures every classic PUBLISH (PSUBSCRIBE '*').
+func psubscribeAll(t testing.TB, rdb *redis.Client) *capture {
+	t.Helper()
+	return startCapture(t, rdb.PSubscribe(ctx(t), "*"))
+}
+
+// ssubscribe captures SPUBLISH on the given channels.
+func ssubscribe(t testing.TB, rdb *redis.Client, channels ...string) *capture {
+	t.Helper()
+	return startCapture(t, rdb.SSubscribe(ctx(t), channels...))
+}
+
+func startCapture(t testing.TB, ps *redis.PubSub) *capture {
+	t.Helper()
+	// Wait for the subscription confirmations so nothing is missed.
+	if _, err := ps.Receive(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ps.Close() })
+	return &capture{ps: ps, ch: ps.Channel(redis.WithChannelSize(4096))}
+}
+
+func (c *capture) next(t testing.TB) *redis.Message {
+	t.Helper()
+	select {
+	case m := <-c.ch:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing published")
+		return nil
+	}
+}
+
+func (c *capture) none(t testing.TB, d time.Duration) {
+	t.Helper()
+	select {
+	case m := <-c.ch:
+		t.Fatalf("unexpected message on %s: %q", m.Channel, m.Payload)
+	case <-time.After(d):
+	}
+}
+
+func ctx(t testing.TB) context.Context { return siotest.Ctx(t) }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bytesOf(v any) []byte {
+	switch b := v.(type) {
+	case []byte:
+		return b
+	case types.BufferInterface:
+		return b.Bytes()
+	}
+	return nil
+}
+
+// shardNumSub sums PUBSUB SHARDNUMSUB over the masters of a cluster.
+func shardNumSub(t testing.TB, cc *redis.ClusterClient, ch string) int64 {
+	var mu sync.Mutex
+	var total int64
+	_ = cc.ForEachMaster(ctx(t), func(c context.Context, n *redis.Client) error {
+		res, err := n.PubSubShardNumSub(c, ch).Result()
+		if err == nil {
+			mu.Lock()
+			total += res[ch]
+			mu.Unlock()
+		}
+		return nil
+	})
+	return total
+}
