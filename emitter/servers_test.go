@@ -69,10 +69,10 @@ func TestClassicServers(t *testing.T) {
 	nodes := []*siotest.Node{start("n0"), start("n1")}
 	n0, n1 := nodes[0], nodes[1]
 	events := []string{"all", "room", "multi", "exc", "bin", "vol", "after-join", "after-leave", "only1", "disconnect"}
-	c0 := siotest.Dial(t, n0.URL, "/", nil, events...)
-	c1 := siotest.Dial(t, n1.URL, "/", nil, events...)
-	a0 := siotest.Dial(t, n0.URL, "/admin", nil, "adm", "all", "disconnect")
-	a1 := siotest.Dial(t, n1.URL, "/admin", nil, "adm", "all", "disconnect")
+	c0 := n0.Dial(t, "/", nil, events...)
+	c1 := n1.Dial(t, "/", nil, events...)
+	a0 := n0.Dial(t, "/admin", nil, "adm", "all", "disconnect")
+	a1 := n1.Dial(t, "/admin", nil, "adm", "all", "disconnect")
 	clients := []*siotest.Client{c0, c1}
 	e := emitter.New(srv.Client(t))
 

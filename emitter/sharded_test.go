@@ -47,10 +47,10 @@ func TestShardedCluster(t *testing.T) {
 			nodes := []*siotest.Node{start("n0"), start("n1")}
 			n0, n1 := nodes[0], nodes[1]
 			events := []string{"all", "room", "multi", "bin", "after-join", "after-leave", "disconnect"}
-			c0 := siotest.Dial(t, n0.URL, "/", nil, events...)
-			c1 := siotest.Dial(t, n1.URL, "/", nil, events...)
-			a0 := siotest.Dial(t, n0.URL, "/admin", nil, "adm", "disconnect")
-			a1 := siotest.Dial(t, n1.URL, "/admin", nil, "adm", "disconnect")
+			c0 := n0.Dial(t, "/", nil, events...)
+			c1 := n1.Dial(t, "/", nil, events...)
+			a0 := n0.Dial(t, "/admin", nil, "adm", "disconnect")
+			a1 := n1.Dial(t, "/admin", nil, "adm", "disconnect")
 			for _, c := range []*siotest.Client{c0, c1} {
 				waitRoom(t, "/", c.ID(), 1) // Go socket-id rooms have channels in dynamic mode
 			}
