@@ -104,23 +104,56 @@ func (p *publisher) run() {
 			}
 			p.send(batch)
 		case <-p.stop:
-			// Flush what was queued before the close (responses, last
-			// broadcasts), then stop.
-			for {
-				select {
-				case it := <-p.queue:
-					p.send([]*publishItem{it})
-				default:
-					return
-				}
+			p.flush()
+			return
+		}
+	}
+}
+
+// flushTimeout bounds how long closing waits for queued messages to reach
+// Redis; what is left then is dropped (and counted), so closing during an
+// outage cannot hang.
+const flushTimeout = time.Second
+
+// flush publishes what was queued before the close (last responses and
+// broadcasts) within flushTimeout.
+func (p *publisher) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	defer cancel()
+	for {
+		batch := make([]*publishItem, 0, maxBatch)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case it := <-p.queue:
+				batch = append(batch, it)
+			default:
+				break drain
 			}
 		}
+		if len(batch) == 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			for _, it := range batch {
+				p.stats.publishDropped.Add(1)
+				if it.done != nil {
+					it.done <- ErrClosed
+				}
+			}
+			continue
+		}
+		p.sendCtx(ctx, batch)
 	}
 }
 
 func (p *publisher) send(batch []*publishItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
+	p.sendCtx(ctx, batch)
+}
+
+func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 	var errs []error
 	if len(batch) == 1 {
 		errs = []error{p.one(ctx, batch[0])}

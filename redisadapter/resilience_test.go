@@ -492,3 +492,25 @@ func rawCycleOnce(t *testing.T, baseURL, room string) bool {
 	_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 	return true
 }
+
+// TestCloseDuringOutage closes servers while Redis is down: io.Close
+// returns, queued messages are dropped and counted, nothing is left running.
+func TestCloseDuringOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(srv.Options())
+	b := redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second))
+	n := siotest.StartNode(t, "n", rdb, b)
+	srv.Stop(t)
+	for i := 0; i < 1000; i++ {
+		n.IO.Emit("lost", i)
+	}
+	start := time.Now()
+	n.Close()
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("io.Close took %v during an outage", d)
+	}
+	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
+	if st := b.Stats(); st.PublishErrors+st.PublishDropped == 0 {
+		t.Fatalf("lost messages not counted: %+v", st)
+	}
+}
