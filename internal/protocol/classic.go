@@ -6,9 +6,12 @@ import (
 
 // Broadcast is the classic broadcast message [uid, packet, opts].
 type Broadcast struct {
-	UID    string
+	// UID is the sender's adapter uid ("emitter" for emitters).
+	UID string
+	// Packet is the event; its Nsp is the namespace.
 	Packet Packet
-	Opts   Options
+	// Opts selects the target sockets.
+	Opts Options
 }
 
 // EncodeBroadcast encodes a broadcast as the classic adapter does: a msgpack
@@ -68,6 +71,7 @@ const (
 	RequestBroadcastAck         RequestType = 9
 )
 
+// String returns Node's name of the request type.
 func (t RequestType) String() string {
 	names := [...]string{"SOCKETS", "ALL_ROOMS", "REMOTE_JOIN", "REMOTE_LEAVE", "REMOTE_DISCONNECT",
 		"REMOTE_FETCH", "SERVER_SIDE_EMIT", "BROADCAST", "BROADCAST_CLIENT_COUNT", "BROADCAST_ACK"}
@@ -88,7 +92,8 @@ type Request struct {
 	// HasRequestID is set by the decoder when requestId was present, even as
 	// null (Node then treats the request as wanting an answer).
 	HasRequestID bool
-	Type         RequestType
+	// Type selects the operation and which fields below are meaningful.
+	Type RequestType
 	// Opts targets the sockets of types 2-5 (rooms, except) and 7 (with flags).
 	Opts Options
 	// Rooms are the rooms to join or leave (types 2, 3).
@@ -102,8 +107,10 @@ type Request struct {
 	// Legacy is set for the pre-8.0 join/leave/disconnect form that targets
 	// one socket id (Sid) and one room (Room) instead of Opts.
 	Legacy bool
-	Sid    string
-	Room   string
+	// Sid is the target socket of a legacy request.
+	Sid string
+	// Room is the room of a legacy join or leave.
+	Room string
 }
 
 // EncodeRequest encodes a request with Node's key order: JSON for every type
@@ -148,9 +155,15 @@ func EncodeRequest(r *Request) ([]byte, error) {
 			o = append(o, kv{"rooms", stringsToAny(r.Rooms)})
 		}
 	case RequestServerSideEmit:
+		// The arguments come straight from ServerSideEmit: convert readers,
+		// buffers and structs, and refuse what cannot be sent.
+		data, err := ToWire(r.Data)
+		if err != nil {
+			return nil, err
+		}
 		withID()
-		o = append(o, kv{"type", int(r.Type)}, kv{"data", r.Data})
-		if HasBinary(r.Data) {
+		o = append(o, kv{"type", int(r.Type)}, kv{"data", data})
+		if HasBinary(data) {
 			return marshalMsgpack(o)
 		}
 	case RequestBroadcast:
@@ -176,10 +189,10 @@ func decodeAny(payload []byte) (map[string]any, error) {
 	var err error
 	if payload[0] == '{' {
 		v, err = unmarshalJSON(payload)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-	} else if v, err = unmarshalMsgpack(payload); err != nil {
+	} else {
+		v, err = unmarshalMsgpack(payload)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return asMap(v, "message")
@@ -255,13 +268,15 @@ type Response struct {
 	// Type is the request type answered. Node writes it only for 6, 8 and 9;
 	// the decoder leaves it -1 when absent (the requester then goes by the
 	// type of its pending request).
-	Type      RequestType
+	Type RequestType
+	// RequestID is the id of the request answered.
 	RequestID string
 	// Rooms answers ALL_ROOMS (1).
 	Rooms []string
-	// Sockets answers REMOTE_FETCH (5). SocketIDs answers the legacy SOCKETS
-	// (0) request, which carries bare ids.
-	Sockets   []SocketInfo
+	// Sockets answers REMOTE_FETCH (5).
+	Sockets []SocketInfo
+	// SocketIDs answers the legacy SOCKETS (0) request, which carries bare
+	// ids.
 	SocketIDs []string
 	// Data is the first argument of a server-side emit acknowledgement (6).
 	Data any

@@ -23,6 +23,7 @@ const (
 	MsgAdapterClose           MessageType = 13
 )
 
+// String returns socket.io-adapter's name of the message type.
 func (t MessageType) String() string {
 	names := [...]string{"", "INITIAL_HEARTBEAT", "HEARTBEAT", "BROADCAST", "SOCKETS_JOIN",
 		"SOCKETS_LEAVE", "DISCONNECT_SOCKETS", "FETCH_SOCKETS", "FETCH_SOCKETS_RESPONSE",
@@ -47,9 +48,12 @@ func (t MessageType) IsResponse() bool {
 // the fields of its data flattened. Which fields are meaningful depends on
 // Type.
 type ClusterMessage struct {
+	// Type selects which fields below are meaningful.
 	Type MessageType
-	UID  string
-	Nsp  string
+	// UID is the sender's uid (16 hex characters for Node).
+	UID string
+	// Nsp is the namespace.
+	Nsp string
 
 	// RequestID is set for requests that want answers and for responses.
 	RequestID string
@@ -103,10 +107,14 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 		data = obj{{"requestId", m.RequestID}, {"sockets", socks}}
 	case MsgServerSideEmit:
 		binaryCapable = true
+		emit, err := ToWire(m.EmitData)
+		if err != nil {
+			return nil, err
+		}
 		if m.RequestID != "" {
 			data = obj{{"requestId", m.RequestID}}
 		}
-		data = append(data, kv{"packet", m.EmitData})
+		data = append(data, kv{"packet", emit})
 	case MsgServerSideEmitResponse, MsgBroadcastAck:
 		binaryCapable = true
 		v, err := ToWire(m.Value)

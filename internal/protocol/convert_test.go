@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/hex"
 	"io"
 	"strings"
 	"testing"
@@ -377,6 +376,23 @@ func TestHandshakeConversion(t *testing.T) {
 		t.Error("rooms of a socket without rooms are nil")
 	}
 
+	// Header names that differ only by case are one header for Node.
+	enc, err = EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, RequestID: "r", Sockets: []SocketInfo{{ID: "s",
+		Handshake: &socket.Handshake{Headers: map[string][]string{"X-A": {"1"}, "x-a": {"2"}, "x-b": {"3"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(enc), `"headers":{"x-a":["1","2"],"x-b":"3"}`) {
+		t.Errorf("merged headers: %s", enc)
+	}
+	m, err := DecodeClusterMessage(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(map[string][]string{"X-A": {"1", "2"}, "X-B": {"3"}}, m.Sockets[0].Handshake.Headers); d != "" {
+		t.Error(d)
+	}
+
 	// A nil handshake is written as an empty Node handshake, auth {}.
 	enc, err = EncodeResponse(&Response{Type: RequestRemoteFetch, RequestID: "r", Sockets: []SocketInfo{{ID: "s"}}})
 	if err != nil {
@@ -390,7 +406,7 @@ func TestHandshakeConversion(t *testing.T) {
 
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
-	b, err := hex.DecodeString(s)
+	b, err := hexDecode(s)
 	if err != nil {
 		t.Fatal(err)
 	}

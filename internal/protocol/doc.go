@@ -15,10 +15,19 @@
 // Every decoder accepts arbitrary bytes: anyone who can PUBLISH to Redis can
 // reach it. Decoders return an error wrapping [ErrMalformed] for anything that
 // is not a well-formed message, never panic, bound the message size
-// ([MaxMessageSize]) and nesting depth ([MaxDepth]), and check every msgpack
+// ([MaxMessageSize]), the nesting depth ([MaxDepth]) and the number of
+// decoded values (a few million, maps weighing more), and check every msgpack
 // length header against the bytes that remain before anything is allocated.
+// Msgpack is decoded in a single pass by the package's own decoder; JSON by
+// encoding/json after a shape scan.
 //
 // Decoded user values are normalized to what a JSON client would produce:
-// numbers are float64, objects map[string]any, arrays []any; binary stays
-// []byte and msgpack timestamps become JavaScript-style ISO strings.
+// numbers are float64 (NaN and Infinity become nil, as JSON.stringify writes
+// null), objects map[string]any with keys named as JavaScript names them,
+// arrays []any; binary stays []byte and msgpack timestamps become the ISO
+// string of the Date notepack.io would build (nil for an invalid Date).
+//
+// Encoders write msgpack byte for byte as notepack.io does, and JSON as
+// JSON.stringify does for the same values (map keys sorted, as Go maps have no
+// order).
 package protocol

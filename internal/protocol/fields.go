@@ -3,7 +3,6 @@ package protocol
 import (
 	"fmt"
 	"math"
-	"strconv"
 )
 
 // Helpers that read fields of a decoded (normalized) tree with strict type
@@ -51,7 +50,7 @@ func optRequestID(m map[string]any) (id string, present bool, err error) {
 	case string:
 		return x, true, nil
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), true, nil
+		return jsNumberString(x), true, nil
 	}
 	return "", false, fmt.Errorf("%w: requestId is %s", ErrMalformed, typeName(v))
 }
@@ -87,9 +86,9 @@ func optStrings(m map[string]any, key string) ([]string, error) {
 	if !ok || v == nil {
 		return nil, nil
 	}
-	a, err := asArray(v, strconv.Quote(key))
-	if err != nil {
-		return nil, err
+	a, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is %s, want an array", ErrMalformed, key, typeName(v))
 	}
 	out := make([]string, 0, len(a))
 	for _, e := range a {
@@ -97,7 +96,7 @@ func optStrings(m map[string]any, key string) ([]string, error) {
 		case string:
 			out = append(out, x)
 		case float64:
-			out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
+			out = append(out, jsNumberString(x))
 		default:
 			return nil, fmt.Errorf("%w: %q holds %s, want strings", ErrMalformed, key, typeName(e))
 		}

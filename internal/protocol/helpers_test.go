@@ -155,15 +155,10 @@ func decoderFor(v nodeVector) string {
 // them apart); everything else must match exactly, including dynamic types
 // inside interfaces.
 func diff(want, got any) string {
-	return diffValue("", reflect.ValueOf(want), reflect.ValueOf(got), nil)
+	return diffValue("", reflect.ValueOf(want), reflect.ValueOf(got))
 }
 
-// diffLoose is diff with a custom string comparison.
-func diffStrings(want, got any, eqString func(a, b string) bool) string {
-	return diffValue("", reflect.ValueOf(want), reflect.ValueOf(got), eqString)
-}
-
-func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool) string {
+func diffValue(path string, a, b reflect.Value) string {
 	if !a.IsValid() || !b.IsValid() {
 		if a.IsValid() == b.IsValid() {
 			return ""
@@ -184,7 +179,7 @@ func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool)
 			}
 			return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
 		}
-		return diffValue(path, a.Elem(), b.Elem(), eqString)
+		return diffValue(path, a.Elem(), b.Elem())
 	case reflect.Pointer:
 		if a.IsNil() || b.IsNil() {
 			if a.IsNil() && b.IsNil() {
@@ -192,13 +187,13 @@ func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool)
 			}
 			return fmt.Sprintf("%s: want %s, got %s", path, describe(a), describe(b))
 		}
-		return diffValue(path, a.Elem(), b.Elem(), eqString)
+		return diffValue(path, a.Elem(), b.Elem())
 	case reflect.Struct:
 		for i := 0; i < a.NumField(); i++ {
 			if !a.Type().Field(i).IsExported() {
 				continue
 			}
-			if d := diffValue(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i), eqString); d != "" {
+			if d := diffValue(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i)); d != "" {
 				return d
 			}
 		}
@@ -214,7 +209,7 @@ func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool)
 			return fmt.Sprintf("%s: want %d elements %s, got %d %s", path, a.Len(), describe(a), b.Len(), describe(b))
 		}
 		for i := 0; i < a.Len(); i++ {
-			if d := diffValue(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i), eqString); d != "" {
+			if d := diffValue(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i)); d != "" {
 				return d
 			}
 		}
@@ -228,18 +223,11 @@ func diffValue(path string, a, b reflect.Value, eqString func(a, b string) bool)
 			if !bv.IsValid() {
 				return fmt.Sprintf("%s: key %v missing", path, k)
 			}
-			if d := diffValue(fmt.Sprintf("%s[%v]", path, k), a.MapIndex(k), bv, eqString); d != "" {
+			if d := diffValue(fmt.Sprintf("%s[%v]", path, k), a.MapIndex(k), bv); d != "" {
 				return d
 			}
 		}
 		return ""
-	case reflect.String:
-		if eqString != nil {
-			if !eqString(a.String(), b.String()) {
-				return fmt.Sprintf("%s: want %q, got %q", path, a.String(), b.String())
-			}
-			return ""
-		}
 	case reflect.Float32, reflect.Float64:
 		// NaN never reaches a decoded tree, so == is enough.
 		if a.Float() != b.Float() {
@@ -304,3 +292,5 @@ func genericPayload(tb testing.TB, b []byte) any {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }

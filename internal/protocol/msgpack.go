@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -13,8 +14,8 @@ import (
 
 // MaxMessageSize is the largest payload a decoder accepts (16 MiB). Bigger
 // messages are rejected before any parsing: pub/sub payloads of Socket.IO
-// events are small, and every decoded byte can cost up to 16 bytes of Go
-// memory.
+// events are small, and a decoded byte can cost tens of bytes of Go memory
+// (the value budget caps the total).
 const MaxMessageSize = 16 << 20
 
 // MaxDepth bounds the nesting of arrays and maps in a decoded message and in
@@ -37,7 +38,8 @@ type pooledEncoder struct {
 	enc *msgpack.Encoder
 }
 
-// configureEncoder makes vmihailenco/msgpack write what notepack.io writes:
+// configureEncoder makes vmihailenco/msgpack (used for values that are not
+// wire trees, see appendMsgpackFallback) write what notepack.io writes:
 // the smallest integer form, integral floats as integers, float64 otherwise,
 // and Go structs with their json tags.
 func configureEncoder(enc *msgpack.Encoder) {
@@ -47,227 +49,391 @@ func configureEncoder(enc *msgpack.Encoder) {
 	enc.SetOmitEmpty(false)
 }
 
-// marshalMsgpack encodes a wire value tree.
-func marshalMsgpack(v any) ([]byte, error) {
-	pe := encPool.Get().(*pooledEncoder)
-	pe.buf.Reset()
-	err := pe.enc.Encode(v)
-	var out []byte
-	if err == nil {
-		out = bytes.Clone(pe.buf.Bytes())
-	}
-	if pe.buf.Cap() <= 64<<10 {
-		encPool.Put(pe)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sioredis: msgpack encode: %w", err)
-	}
-	return out, nil
-}
-
 // unmarshalMsgpack decodes an untrusted msgpack payload into a normalized
-// value tree. It validates the structure first so that the library never
-// sees a length header larger than the bytes that remain.
+// value tree in one pass. Every length header is checked against the bytes
+// that remain before anything is allocated, nesting is bounded by MaxDepth
+// and the total number of values by a budget (see decodeBudget).
 func unmarshalMsgpack(b []byte) (any, error) {
 	if len(b) > MaxMessageSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(b), MaxMessageSize)
 	}
-	n, err := validateMsgpack(b, 0, 0)
+	d := mpDecoder{b: b, budget: decodeBudget}
+	v, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if n != len(b) {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(b)-n)
+	if d.off != len(b) {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(b)-d.off)
 	}
-	dec := msgpack.NewDecoder(bytes.NewReader(b))
-	dec.SetMapDecoder(decodeMap)
-	v, err := dec.DecodeInterface()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return normalize(v), nil
+	return v, nil
 }
 
-// decodeMap decodes a map of any key type into map[string]any, converting
-// keys the way JavaScript turns them into property names.
-func decodeMap(d *msgpack.Decoder) (any, error) {
-	n, err := d.DecodeMapLen()
+// decodeBudget bounds what one message may decode into, so that a payload
+// made of tiny containers cannot turn MaxMessageSize bytes into gigabytes of
+// Go values. A scalar costs 1, an array 1 plus its elements, a map
+// mapCost plus 2 per entry (a Go map costs about 16 times a scalar). It
+// allows millions of values, far more than any Socket.IO event carries.
+const (
+	decodeBudget = 1 << 22
+	mapCost      = 16
+)
+
+// smallNumbers holds the boxed float64 values of the fixints, 0..127 then
+// -32..-1, so that decoding them allocates nothing.
+var smallNumbers = func() (t [160]any) {
+	for i := range 128 {
+		t[i] = float64(i)
+	}
+	for i := range 32 {
+		t[128+i] = float64(i - 32)
+	}
+	return
+}()
+
+// mpDecoder decodes msgpack the way notepack.io does, with the values a JSON
+// client would get: numbers are float64 (NaN and Infinity become nil, as
+// JSON.stringify writes them), bin is []byte, str is string, timestamps
+// (extension -1) are ISO strings (nil for an invalid Date), arrays are []any
+// and maps map[string]any with keys turned into property names. Other
+// extensions are rejected.
+type mpDecoder struct {
+	b      []byte
+	off    int
+	budget int
+}
+
+func (d *mpDecoder) errEOF() error {
+	return fmt.Errorf("%w: unexpected end of data at offset %d", ErrMalformed, d.off)
+}
+
+// take returns the next n bytes.
+func (d *mpDecoder) take(n int) ([]byte, error) {
+	if n < 0 || n > len(d.b)-d.off {
+		return nil, fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(d.b)-d.off)
+	}
+	p := d.b[d.off : d.off+n]
+	d.off += n
+	return p, nil
+}
+
+// length reads a big-endian length of size bytes.
+func (d *mpDecoder) length(size int) (int, error) {
+	p, err := d.take(size)
+	if err != nil {
+		return 0, d.errEOF()
+	}
+	var n uint64
+	switch size {
+	case 1:
+		n = uint64(p[0])
+	case 2:
+		n = uint64(binary.BigEndian.Uint16(p))
+	default:
+		n = uint64(binary.BigEndian.Uint32(p))
+	}
+	// No length can exceed the payload (this also keeps int conversions
+	// positive on 32-bit platforms).
+	if n > uint64(len(d.b)) {
+		return 0, fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(d.b)-d.off)
+	}
+	return int(n), nil
+}
+
+func (d *mpDecoder) spend(n int) error {
+	d.budget -= n
+	if d.budget < 0 {
+		return fmt.Errorf("%w: too many values", ErrMalformed)
+	}
+	return nil
+}
+
+func (d *mpDecoder) value(depth int) (any, error) {
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+	}
+	if d.off >= len(d.b) {
+		return nil, d.errEOF()
+	}
+	if err := d.spend(1); err != nil {
+		return nil, err
+	}
+	c := d.b[d.off]
+	d.off++
+	switch {
+	case c <= 0x7f: // positive fixint
+		return smallNumbers[c], nil
+	case c >= 0xe0: // negative fixint
+		return smallNumbers[c-0xe0+0x80], nil
+	case c <= 0x8f:
+		return d.mapOf(int(c&0x0f), depth)
+	case c <= 0x9f:
+		return d.arrayOf(int(c&0x0f), depth)
+	case c <= 0xbf:
+		return d.str(int(c & 0x1f))
+	}
+	var n int
+	var err error
+	switch c {
+	case msgpcode.Nil:
+		return nil, nil
+	case msgpcode.False:
+		return false, nil
+	case msgpcode.True:
+		return true, nil
+	case msgpcode.Bin8, msgpcode.Bin16, msgpcode.Bin32:
+		if n, err = d.length(1 << (c - msgpcode.Bin8)); err != nil {
+			return nil, err
+		}
+		p, err := d.take(n)
+		if err != nil {
+			return nil, err
+		}
+		return bytes.Clone(p), nil
+	case msgpcode.Str8, msgpcode.Str16, msgpcode.Str32:
+		if n, err = d.length(1 << (c - msgpcode.Str8)); err != nil {
+			return nil, err
+		}
+		return d.str(n)
+	case msgpcode.Array16, msgpcode.Array32:
+		if n, err = d.length(2 << (c - msgpcode.Array16)); err != nil {
+			return nil, err
+		}
+		return d.arrayOf(n, depth)
+	case msgpcode.Map16, msgpcode.Map32:
+		if n, err = d.length(2 << (c - msgpcode.Map16)); err != nil {
+			return nil, err
+		}
+		return d.mapOf(n, depth)
+	case msgpcode.Float:
+		p, err := d.take(4)
+		if err != nil {
+			return nil, err
+		}
+		return jsonNumber(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
+	case msgpcode.Double:
+		p, err := d.take(8)
+		if err != nil {
+			return nil, err
+		}
+		return jsonNumber(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
+	case msgpcode.Uint8, msgpcode.Int8:
+		p, err := d.take(1)
+		if err != nil {
+			return nil, err
+		}
+		if c == msgpcode.Int8 {
+			return float64(int8(p[0])), nil
+		}
+		if p[0] <= 0x7f {
+			return smallNumbers[p[0]], nil
+		}
+		return float64(p[0]), nil
+	case msgpcode.Uint16, msgpcode.Int16:
+		p, err := d.take(2)
+		if err != nil {
+			return nil, err
+		}
+		if c == msgpcode.Int16 {
+			return float64(int16(binary.BigEndian.Uint16(p))), nil
+		}
+		return float64(binary.BigEndian.Uint16(p)), nil
+	case msgpcode.Uint32, msgpcode.Int32:
+		p, err := d.take(4)
+		if err != nil {
+			return nil, err
+		}
+		if c == msgpcode.Int32 {
+			return float64(int32(binary.BigEndian.Uint32(p))), nil
+		}
+		return float64(binary.BigEndian.Uint32(p)), nil
+	case msgpcode.Uint64, msgpcode.Int64:
+		p, err := d.take(8)
+		if err != nil {
+			return nil, err
+		}
+		if c == msgpcode.Int64 {
+			return float64(int64(binary.BigEndian.Uint64(p))), nil
+		}
+		return float64(binary.BigEndian.Uint64(p)), nil
+	case msgpcode.FixExt4:
+		return d.ext(4)
+	case msgpcode.FixExt8:
+		return d.ext(8)
+	case msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
+		if n, err = d.length(1 << (c - msgpcode.Ext8)); err != nil {
+			return nil, err
+		}
+		return d.ext(n)
+	case msgpcode.FixExt1, msgpcode.FixExt2, msgpcode.FixExt16:
+		return nil, fmt.Errorf("%w: unsupported msgpack extension", ErrMalformed)
+	}
+	return nil, fmt.Errorf("%w: invalid msgpack code 0x%02x", ErrMalformed, c)
+}
+
+func (d *mpDecoder) str(n int) (any, error) {
+	p, err := d.take(n)
 	if err != nil {
 		return nil, err
 	}
-	if n < 0 {
-		return nil, nil
+	return string(p), nil
+}
+
+func (d *mpDecoder) arrayOf(n, depth int) (any, error) {
+	// Every element takes at least one byte.
+	if n > len(d.b)-d.off {
+		return nil, fmt.Errorf("%w: %d elements announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
 	}
-	m := make(map[string]any, n)
-	for i := 0; i < n; i++ {
-		k, err := d.DecodeInterface()
+	if n > d.budget {
+		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
+	}
+	a := make([]any, n)
+	for i := range a {
+		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		ks, err := keyString(k)
+		a[i] = v
+	}
+	return a, nil
+}
+
+func (d *mpDecoder) mapOf(n, depth int) (any, error) {
+	// Every entry takes at least two bytes.
+	if n > (len(d.b)-d.off)/2 {
+		return nil, fmt.Errorf("%w: %d entries announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
+	}
+	if err := d.spend(mapCost); err != nil {
+		return nil, err
+	}
+	if 2*n > d.budget {
+		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
+	}
+	m := make(map[string]any, min(n, 1<<10))
+	for range n {
+		k, err := d.key(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		v, err := d.DecodeInterface()
+		v, err := d.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
-		m[ks] = v
+		m[k] = v
 	}
 	return m, nil
 }
 
-// validateMsgpack walks one msgpack object starting at off and returns the
-// offset just past it. It rejects truncated data, length headers that claim
-// more elements or bytes than remain, nesting deeper than MaxDepth and
-// extension types other than the timestamp (-1).
-func validateMsgpack(b []byte, off, depth int) (int, error) {
-	if depth > MaxDepth {
-		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
-	}
-	if off >= len(b) {
-		return 0, fmt.Errorf("%w: unexpected end of data", ErrMalformed)
-	}
-	c := b[off]
-	off++
-	need := func(n int) (int, error) {
-		if n < 0 || n > len(b)-off {
-			return 0, fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(b)-off)
-		}
-		return off + n, nil
-	}
-	readLen := func(size int) (int, error) {
-		if size > len(b)-off {
-			return 0, fmt.Errorf("%w: unexpected end of data", ErrMalformed)
-		}
-		var n uint64
-		switch size {
-		case 1:
-			n = uint64(b[off])
-		case 2:
-			n = uint64(binary.BigEndian.Uint16(b[off:]))
-		case 4:
-			n = uint64(binary.BigEndian.Uint32(b[off:]))
-		}
-		off += size
-		if n > uint64(len(b)) {
-			return 0, fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(b)-off)
-		}
-		return int(n), nil
-	}
-	container := func(elems int) (int, error) {
-		// Every element takes at least one byte.
-		if elems > len(b)-off {
-			return 0, fmt.Errorf("%w: %d elements announced, %d bytes remain", ErrMalformed, elems, len(b)-off)
-		}
-		var err error
-		for i := 0; i < elems; i++ {
-			if off, err = validateMsgpack(b, off, depth+1); err != nil {
-				return 0, err
+// key decodes a map key and turns it into a property name as JavaScript
+// does. Keys are mostly short protocol names, which are not allocated.
+func (d *mpDecoder) key(depth int) (string, error) {
+	if d.off < len(d.b) {
+		if c := d.b[d.off]; c >= 0xa0 && c <= 0xbf {
+			if err := d.spend(1); err != nil {
+				return "", err
 			}
+			d.off++
+			p, err := d.take(int(c & 0x1f))
+			if err != nil {
+				return "", err
+			}
+			return internKey(p), nil
 		}
-		return off, nil
+		switch d.b[d.off] {
+		case msgpcode.FixExt4, msgpcode.FixExt8, msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
+			return "", fmt.Errorf("%w: map key is an extension", ErrMalformed)
+		case msgpcode.Float, msgpcode.Double:
+			// NaN and Infinity keys keep their JavaScript names.
+			size := 4
+			if d.b[d.off] == msgpcode.Double {
+				size = 8
+			}
+			if err := d.spend(1); err != nil {
+				return "", err
+			}
+			d.off++
+			p, err := d.take(size)
+			if err != nil {
+				return "", err
+			}
+			if size == 4 {
+				return jsNumberString(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
+			}
+			return jsNumberString(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
+		}
 	}
-	ext := func(n int) (int, error) {
-		if n+1 > len(b)-off {
-			return 0, fmt.Errorf("%w: unexpected end of data", ErrMalformed)
-		}
-		typ := int8(b[off])
-		if typ != -1 {
-			return 0, fmt.Errorf("%w: unsupported msgpack extension %d", ErrMalformed, typ)
-		}
-		switch n {
-		case 4, 8, 12:
-		default:
-			return 0, fmt.Errorf("%w: timestamp of %d bytes", ErrMalformed, n)
-		}
-		return off + 1 + n, nil
+	k, err := d.value(depth)
+	if err != nil {
+		return "", err
 	}
-	switch {
-	case msgpcode.IsFixedNum(c), c == msgpcode.Nil, c == msgpcode.True, c == msgpcode.False:
-		return off, nil
-	case msgpcode.IsFixedString(c):
-		return need(int(c & msgpcode.FixedStrMask))
-	case msgpcode.IsFixedArray(c):
-		return container(int(c & msgpcode.FixedArrayMask))
-	case msgpcode.IsFixedMap(c):
-		return container(2 * int(c&msgpcode.FixedMapMask))
+	return keyString(k)
+}
+
+// ext decodes an extension of n data bytes: only timestamps (-1) exist in
+// the protocol.
+func (d *mpDecoder) ext(n int) (any, error) {
+	p, err := d.take(1)
+	if err != nil {
+		return nil, err
 	}
-	switch c {
-	case msgpcode.Uint8, msgpcode.Int8:
-		return need(1)
-	case msgpcode.Uint16, msgpcode.Int16:
-		return need(2)
-	case msgpcode.Uint32, msgpcode.Int32, msgpcode.Float:
-		return need(4)
-	case msgpcode.Uint64, msgpcode.Int64, msgpcode.Double:
-		return need(8)
-	case msgpcode.Str8, msgpcode.Bin8:
-		n, err := readLen(1)
-		if err != nil {
-			return 0, err
-		}
-		return need(n)
-	case msgpcode.Str16, msgpcode.Bin16:
-		n, err := readLen(2)
-		if err != nil {
-			return 0, err
-		}
-		return need(n)
-	case msgpcode.Str32, msgpcode.Bin32:
-		n, err := readLen(4)
-		if err != nil {
-			return 0, err
-		}
-		return need(n)
-	case msgpcode.Array16:
-		n, err := readLen(2)
-		if err != nil {
-			return 0, err
-		}
-		return container(n)
-	case msgpcode.Array32:
-		n, err := readLen(4)
-		if err != nil {
-			return 0, err
-		}
-		return container(n)
-	case msgpcode.Map16:
-		n, err := readLen(2)
-		if err != nil {
-			return 0, err
-		}
-		return container(2 * n)
-	case msgpcode.Map32:
-		n, err := readLen(4)
-		if err != nil {
-			return 0, err
-		}
-		return container(2 * n)
-	case msgpcode.FixExt4:
-		return ext(4)
-	case msgpcode.FixExt8:
-		return ext(8)
-	case msgpcode.FixExt1, msgpcode.FixExt2, msgpcode.FixExt16:
-		return 0, fmt.Errorf("%w: unsupported msgpack extension", ErrMalformed)
-	case msgpcode.Ext8:
-		n, err := readLen(1)
-		if err != nil {
-			return 0, err
-		}
-		return ext(n)
-	case msgpcode.Ext16:
-		n, err := readLen(2)
-		if err != nil {
-			return 0, err
-		}
-		return ext(n)
-	case msgpcode.Ext32:
-		n, err := readLen(4)
-		if err != nil {
-			return 0, err
-		}
-		return ext(n)
+	if typ := int8(p[0]); typ != -1 {
+		return nil, fmt.Errorf("%w: unsupported msgpack extension %d", ErrMalformed, typ)
 	}
-	return 0, fmt.Errorf("%w: invalid msgpack code 0x%02x", ErrMalformed, c)
+	if n != 4 && n != 8 && n != 12 {
+		return nil, fmt.Errorf("%w: timestamp of %d bytes", ErrMalformed, n)
+	}
+	if p, err = d.take(n); err != nil {
+		return nil, err
+	}
+	switch n {
+	case 4:
+		return jsTimestamp(int64(binary.BigEndian.Uint32(p)), 0), nil
+	case 8:
+		v := binary.BigEndian.Uint64(p)
+		return jsTimestamp(int64(v&(1<<34-1)), int64(v>>34)), nil
+	default:
+		return jsTimestamp(int64(binary.BigEndian.Uint64(p[4:])), int64(binary.BigEndian.Uint32(p))), nil
+	}
+}
+
+// internKey returns the protocol's own key names without allocating.
+func internKey(p []byte) string {
+	switch string(p) {
+	case "type":
+		return "type"
+	case "data":
+		return "data"
+	case "nsp":
+		return "nsp"
+	case "uid":
+		return "uid"
+	case "rooms":
+		return "rooms"
+	case "except":
+		return "except"
+	case "flags":
+		return "flags"
+	case "opts":
+		return "opts"
+	case "packet":
+		return "packet"
+	case "requestId":
+		return "requestId"
+	case "volatile":
+		return "volatile"
+	case "compress":
+		return "compress"
+	case "timeout":
+		return "timeout"
+	case "expectSingleResponse":
+		return "expectSingleResponse"
+	case "clientCount":
+		return "clientCount"
+	case "sockets":
+		return "sockets"
+	case "id":
+		return "id"
+	case "handshake":
+		return "handshake"
+	}
+	return string(p)
 }

@@ -12,12 +12,43 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
-	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
+
+// oracleTimestamp keeps the raw fields of a timestamp: notepack.io computes
+// the Date from them without normalizing the nanoseconds first, as
+// time.Unix would.
+type oracleTimestamp struct{ sec, nsec int64 }
+
+func init() {
+	// Replaces vmihailenco's time.Time decoder for extension -1 in this test
+	// binary only; the package itself no longer decodes with vmihailenco.
+	msgpack.RegisterExtDecoder(-1, oracleTimestamp{}, func(d *msgpack.Decoder, v reflect.Value, n int) error {
+		b := make([]byte, n)
+		if err := d.ReadFull(b); err != nil {
+			return err
+		}
+		var ts oracleTimestamp
+		switch n {
+		case 4:
+			ts.sec = int64(binary.BigEndian.Uint32(b))
+		case 8:
+			x := binary.BigEndian.Uint64(b)
+			ts.sec, ts.nsec = int64(x&(1<<34-1)), int64(x>>34)
+		case 12:
+			ts.nsec = int64(binary.BigEndian.Uint32(b))
+			ts.sec = int64(binary.BigEndian.Uint64(b[4:]))
+		default:
+			return fmt.Errorf("timestamp of %d bytes", n)
+		}
+		v.Set(reflect.ValueOf(ts))
+		return nil
+	})
+}
 
 // oracleUnmarshalMsgpack decodes an untrusted msgpack payload into a normalized
 // value tree. It validates the structure first so that the library never
@@ -257,8 +288,8 @@ func oracleNormalize(v any) any {
 			return nil
 		}
 		return x
-	case time.Time:
-		return jsTimestamp(x.Unix(), int64(x.Nanosecond()))
+	case oracleTimestamp:
+		return jsTimestamp(x.sec, x.nsec)
 	case []any:
 		for i, e := range x {
 			x[i] = oracleNormalize(e)

@@ -12,12 +12,15 @@ import (
 // SocketInfo describes a socket of another server, as carried by fetchSockets
 // responses.
 type SocketInfo struct {
+	// ID is the socket id.
 	ID string
 	// Handshake uses Go's shape (canonical header keys, []string values); the
 	// codec converts from and to Node's string-valued maps.
 	Handshake *socket.Handshake
-	Rooms     []string
-	Data      any
+	// Rooms are the socket's rooms, its own id included.
+	Rooms []string
+	// Data is socket.data, in wire form once decoded.
+	Data any
 }
 
 func (s SocketInfo) wire() (obj, error) {
@@ -76,19 +79,30 @@ func multiMapWire(m map[string][]string, lowerKeys bool) obj {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	o := make(obj, 0, len(keys))
+	// Names that differ only by case ("X-A" and "x-a") are one header for
+	// Node: merge their values rather than writing a key twice.
+	names := make([]string, 0, len(keys))
+	merged := make(map[string][]string, len(keys))
 	for _, k := range keys {
-		vals := m[k]
 		name := k
 		if lowerKeys {
 			name = strings.ToLower(k)
 		}
-		switch len(vals) {
-		case 0:
+		if len(m[k]) == 0 {
 			continue
-		case 1:
+		}
+		if _, seen := merged[name]; !seen {
+			names = append(names, name)
+		}
+		merged[name] = append(merged[name], m[k]...)
+	}
+	sort.Strings(names)
+	o := make(obj, 0, len(names))
+	for _, name := range names {
+		vals := merged[name]
+		if len(vals) == 1 {
 			o = append(o, kv{name, vals[0]})
-		default:
+		} else {
 			o = append(o, kv{name, stringsToAny(vals)})
 		}
 	}

@@ -23,6 +23,7 @@ type Packet struct {
 // Flags are the broadcast flags Node puts on the wire. Only Node's keys are
 // written; unknown keys are ignored when decoding.
 type Flags struct {
+	// Volatile lets servers drop the packet for clients that are not ready.
 	Volatile bool
 	// Compress is nil when unset (Node then compresses when it can).
 	Compress *bool
@@ -30,15 +31,19 @@ type Flags struct {
 	// carries it can be recognised.
 	Local bool
 	// Timeout is written in whole milliseconds, as Node's io.timeout(ms).
-	Timeout              *time.Duration
+	Timeout *time.Duration
+	// ExpectSingleResponse is set by RemoteSocket.emit (one target socket).
 	ExpectSingleResponse bool
 }
 
 // Options selects the target sockets of a broadcast or socket operation.
 type Options struct {
-	Rooms  []string
+	// Rooms are the target rooms; none means the whole namespace.
+	Rooms []string
+	// Except excludes the sockets of these rooms.
 	Except []string
-	Flags  Flags
+	// Flags are the broadcast flags.
+	Flags Flags
 }
 
 // optsLayout is the key order and key set of an encoded Options.
@@ -152,7 +157,8 @@ func decodeOptions(v any) (Options, error) {
 
 // wire returns the packet object; withNsp selects the classic form.
 func (p Packet) wire(withNsp bool) obj {
-	o := obj{{"type", p.Type}, {"data", p.Data}}
+	o := make(obj, 2, 3)
+	o[0], o[1] = kv{"type", p.Type}, kv{"data", p.Data}
 	if withNsp {
 		o = append(o, kv{"nsp", p.Nsp})
 	}

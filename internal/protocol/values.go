@@ -94,18 +94,29 @@ func toWire(v any, depth int) (any, bool, error) {
 			return nil, true, nil
 		}
 		return x.String(), true, nil
-	case eiotypes.BufferInterface:
-		if reflect.ValueOf(x).IsNil() {
+	case *eiotypes.BytesBuffer:
+		if x == nil || x.Buffer == nil {
 			return nil, true, nil
 		}
-		return append([]byte(nil), x.Bytes()...), true, nil
+		return bytesOf(x), true, nil
+	case eiotypes.BufferInterface:
+		if isNilPointer(x) {
+			return nil, true, nil
+		}
+		return bytesOf(x), true, nil
 	case *strings.Reader:
+		if x == nil {
+			return nil, true, nil
+		}
 		b, err := io.ReadAll(x)
 		if err != nil {
 			return nil, false, fmt.Errorf("sioredis: reading argument: %w", err)
 		}
 		return string(b), true, nil
 	case io.Reader:
+		if isNilPointer(x) {
+			return nil, true, nil
+		}
 		b, err := io.ReadAll(x)
 		if err != nil {
 			return nil, false, fmt.Errorf("sioredis: reading argument: %w", err)
@@ -146,6 +157,25 @@ func toWire(v any, depth int) (any, bool, error) {
 	return generic, true, nil
 }
 
+// bytesOf copies the unread bytes of a buffer without draining it. An empty
+// buffer gives an empty (not nil) slice, which stays binary on the wire.
+func bytesOf(b eiotypes.BufferInterface) []byte {
+	src := b.Bytes()
+	out := make([]byte, len(src))
+	copy(out, src)
+	return out
+}
+
+// isNilPointer reports a nil pointer (or map, slice...) inside an interface.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}
+
 // HasBinary reports whether a wire value tree (as returned by [ToWire])
 // contains []byte anywhere, which decides between JSON and msgpack where both
 // are allowed.
@@ -181,44 +211,60 @@ func HasBinary(v any) bool {
 	return false
 }
 
-// normalize turns a freshly decoded tree into what a JSON client would give:
-// every number becomes float64, timestamps become ISO strings.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case int8:
-		return float64(x)
-	case int16:
-		return float64(x)
-	case int32:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case uint8:
-		return float64(x)
-	case uint16:
-		return float64(x)
-	case uint32:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case int:
-		return float64(x)
-	case uint:
-		return float64(x)
-	case float32:
-		return float64(x)
-	case time.Time:
-		return x.UTC().Format("2006-01-02T15:04:05.000Z")
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
-		}
+// jsonNumber returns a decoded number as a JSON client would see it:
+// JSON.stringify writes NaN and Infinity as null.
+func jsonNumber(f float64) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
 	}
-	return v
+	return f
+}
+
+// jsNumberString formats a number as JavaScript's String(n) does (decimal
+// between 1e-6 and 1e21, exponent form "1e+21" / "1e-7" outside, "0" for
+// -0). It names map keys and rooms that arrive as numbers.
+func jsNumberString(f float64) string {
+	switch {
+	case f == 0:
+		return "0"
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	if abs := math.Abs(f); abs >= 1e-6 && abs < 1e21 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64) // 1e-07, 1.5e+21
+	i := strings.IndexByte(s, 'e')
+	exp := strings.TrimLeft(s[i+2:], "0")
+	return s[:i+2] + exp
+}
+
+// maxJSDate is the largest magnitude of a JavaScript Date in milliseconds.
+const maxJSDate = 8.64e15
+
+// jsTimestamp turns a msgpack timestamp into what a JSON client gets for
+// the Date notepack.io decodes it into: the ISO string of
+// new Date(sec*1e3 + nsec/1e6) (milliseconds truncated toward zero), or nil
+// for an invalid Date.
+func jsTimestamp(sec, nsec int64) any {
+	ms := float64(sec)*1e3 + float64(nsec)/1e6
+	if math.IsNaN(ms) || math.Abs(ms) > maxJSDate {
+		return nil
+	}
+	t := time.UnixMilli(int64(ms)).UTC()
+	year := t.Year()
+	rest := t.Format("-01-02T15:04:05.000Z")
+	if year >= 0 && year <= 9999 {
+		return fmt.Sprintf("%04d%s", year, rest)
+	}
+	if year < 0 {
+		return fmt.Sprintf("-%06d%s", -year, rest)
+	}
+	return fmt.Sprintf("+%06d%s", year, rest)
 }
 
 // keyString turns a decoded msgpack map key into a property name the way
@@ -231,14 +277,10 @@ func keyString(k any) (string, error) {
 		return strconv.FormatBool(x), nil
 	case nil:
 		return "null", nil
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32), nil
 	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case int8, int16, int32, int64, uint8, uint16, uint32, uint64, int, uint:
-		return fmt.Sprint(x), nil
+		return jsNumberString(x), nil
 	case []byte:
 		return string(x), nil
 	}
-	return "", fmt.Errorf("%w: map key of type %T", ErrMalformed, k)
+	return "", fmt.Errorf("%w: map key is %s", ErrMalformed, typeName(k))
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -57,9 +58,10 @@ func TestToWire(t *testing.T) {
 			in: map[string]any{"b": types.NewBytesBuffer([]byte{7}), "s": types.NewStringBufferString("str"),
 				"r": strings.NewReader("rd"), "list": []any{float32(2), types.NewBytesBufferString("z")}},
 			want: map[string]any{"b": []byte{7}, "s": "str", "r": "rd", "list": []any{2.0, []byte("z")}}},
-		{name: "nil buffers", in: []any{(*types.BytesBuffer)(nil), (*types.StringBuffer)(nil),
-			&types.BytesBuffer{}, &types.StringBuffer{}},
-			want: []any{nil, nil, nil, nil}},
+		{name: "nil buffers and readers", in: []any{(*types.BytesBuffer)(nil), (*types.StringBuffer)(nil),
+			&types.BytesBuffer{}, &types.StringBuffer{}, (*strings.Reader)(nil), (*bytes.Reader)(nil)},
+			want: []any{nil, nil, nil, nil, nil, nil}},
+		{name: "empty buffer stays binary", in: types.NewBytesBuffer(nil), want: []byte{}},
 		{name: "NaN", in: math.NaN(), err: true},
 		{name: "+Inf", in: math.Inf(1), err: true},
 		{name: "float32 Inf", in: float32(math.Inf(-1)), err: true},
@@ -116,6 +118,18 @@ func TestToWireDoesNotModifyInput(t *testing.T) {
 	}
 }
 
+// An empty binary buffer is sent as an empty bin (c4 00), not as nil.
+func TestToWireEmptyBuffer(t *testing.T) {
+	out, err := ToWire(types.NewBytesBuffer(nil))
+	if b, ok := out.([]byte); err != nil || !ok || b == nil {
+		t.Fatalf("got %#v, %v", out, err)
+	}
+	enc, err := marshalMsgpack(out)
+	if err != nil || !bytes.Equal(enc, []byte{0xc4, 0}) {
+		t.Errorf("encoded %x, %v", enc, err)
+	}
+}
+
 func TestHasBinary(t *testing.T) {
 	cases := []struct {
 		in   any
@@ -157,7 +171,7 @@ func TestDecodeNormalization(t *testing.T) {
 		{"int8", "d080", -128.0},
 		{"int16", "d18000", -32768.0},
 		{"int32", "d280000000", -2147483648.0},
-		{"int64", "d3fffffe7430a2c000", -1.7e12},
+		{"int64", "d3fffffe74301a9800", -1.7e12},
 		{"float32", "ca3fc00000", 1.5},
 		{"float64", "cb3ff8000000000000", 1.5},
 		{"NaN is what JSON makes of it", "cb7ff8000000000000", nil},
@@ -176,11 +190,14 @@ func TestDecodeNormalization(t *testing.T) {
 		{"small float key", "81cb3e7ad7f29abcaf48c0", map[string]any{"1e-7": nil}},
 		{"bool and nil keys", "83c301c202c003", map[string]any{"true": 1.0, "false": 2.0, "null": 3.0}},
 		{"bin key", "81c4016101", map[string]any{"a": 1.0}},
-		{"timestamp32", "d6ff65937f00", "2024-01-02T03:04:00.000Z"},
-		{"timestamp64 with nanoseconds", "d7ff0016e36065937f05", "2024-01-02T03:04:05.006Z"},
+		{"timestamp32", "d6ff65937d20", "2024-01-02T03:04:00.000Z"},
+		{"timestamp64 with nanoseconds", "d7ff016e360065937d25", "2024-01-02T03:04:05.006Z"},
 		{"timestamp96 before 1970", "c70cff00000000ffffffffffffffff", "1969-12-31T23:59:59.000Z"},
-		{"timestamp96 year 10000", "c70cff00000000000000e8dc4d2e00", "+010000-01-01T00:00:00.000Z"},
-		{"timestamp96 negative year", "c70cff00000000fffffff1868b8400", "-000001-01-01T00:00:00.000Z"},
+		{"timestamp96 year 10000", "c70cff000000000000003afff44180", "+010000-01-01T00:00:00.000Z"},
+		{"timestamp96 negative year", "c70cff00000000fffffff184aa5080", "-000001-01-01T00:00:00.000Z"},
+		{"timestamp96 last valid Date", "c70cff00000000000007dba8218000", "+275760-09-13T00:00:00.000Z"},
+		{"timestamp96 just after", "c70cff00000000000007dba8218001", nil},
+		{"timestamp64 nanoseconds are truncated", "d7ffee6b27fc00000001", "1970-01-01T00:00:01.999Z"},
 		{"timestamp96 outside Date range", "c70cff000000007fffffffffffffff", nil},
 		{"timestamp in array", "91d6ff00000000", []any{"1970-01-01T00:00:00.000Z"}},
 	}
@@ -456,12 +473,12 @@ func TestEncodeFormats(t *testing.T) {
 // TestJSONLikeNode: JSON payloads are written as JSON.stringify would.
 func TestJSONLikeNode(t *testing.T) {
 	enc, err := EncodeRequest(&Request{UID: "u<&>", Type: RequestServerSideEmit,
-		Data: []any{"e", "<b>&amp;</b>", "\u2028\x01\"\\/", 1e21, 1e-7, 0.1, -0.0, 123456789.0, int64(1) << 60,
+		Data: []any{"e", "<b>&amp;</b>", "\u2028\x01\"\\/", 1e21, 1e-7, 0.1, math.Copysign(0, -1), 123456789.0, int64(1) << 60,
 			map[string]any{"z": 1, "a": 2, "<k>": 3}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"uid":"u<&>","type":6,"data":["e","<b>&amp;</b>","\u2028\u0001\"\\/",1e+21,1e-7,0.1,-0,123456789,1152921504606846976,{"<k>":3,"a":2,"z":1}]}`
+	want := `{"uid":"u<&>","type":6,"data":["e","<b>&amp;</b>","\u2028\u0001\"\\/",1e+21,1e-7,0.1,0,123456789,1152921504606846976,{"<k>":3,"a":2,"z":1}]}`
 	if string(enc) != want {
 		t.Errorf("\n got %s\nwant %s", enc, want)
 	}
