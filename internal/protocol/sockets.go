@@ -23,10 +23,13 @@ type SocketInfo struct {
 	Data any
 }
 
+// wire encodes a socket description. Data that cannot be encoded (a
+// function, a channel, NaN...) is sent as null rather than failing the whole
+// fetchSockets answer, much as JSON.stringify drops what it cannot write.
 func (s SocketInfo) wire() (obj, error) {
 	data, err := ToWire(s.Data)
 	if err != nil {
-		return nil, fmt.Errorf("socket %s data: %w", s.ID, err)
+		data = nil
 	}
 	hs, err := handshakeWire(s.Handshake)
 	if err != nil {
