@@ -237,7 +237,7 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 			a.log.warn("encode", "broadcast not published", "nsp", a.name, "err", err)
 		}
 	}
-	a.Adapter.Broadcast(p, opts)
+	a.deliver(p, opts)
 }
 
 func (a *Adapter) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptions) error {
@@ -290,7 +290,7 @@ func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptio
 			}
 		}
 	}
-	a.Adapter.BroadcastWithAck(p, opts, req.onCount, req.onAck)
+	a.deliverWithAck(p, opts, req.onCount, req.onAck)
 	req.wait(timeout, a.stop)
 	if id != "" {
 		a.acks.remove(id)
@@ -617,7 +617,7 @@ func (a *Adapter) onBroadcast(payload []byte) {
 	}
 	opts := msg.Opts.SocketOptions()
 	opts.Flags.Local = false
-	a.Adapter.Broadcast(msg.Packet.SocketPacket(a.name), opts)
+	a.deliver(msg.Packet.SocketPacket(a.name), opts)
 }
 
 func (a *Adapter) respond(r *protocol.Response, uid string, shared bool) {
@@ -708,7 +708,7 @@ func (a *Adapter) onRequest(payload []byte) {
 		opts := r.Opts.SocketOptions()
 		opts.Flags.Local = false
 		id, uid := r.RequestID, r.UID
-		a.Adapter.BroadcastWithAck(r.Packet.SocketPacket(a.name), opts, func(n uint64) {
+		a.deliverWithAck(r.Packet.SocketPacket(a.name), opts, func(n uint64) {
 			a.respond(&protocol.Response{Type: protocol.RequestBroadcastClientCount, RequestID: id, ClientCount: int64(n)}, uid, false)
 		}, func(args []any, err error) {
 			if err != nil {

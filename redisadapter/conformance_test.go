@@ -132,7 +132,7 @@ func bytesOf(v any) []byte {
 // runConformance checks every cross-server feature on a cluster of three
 // servers with real clients on each.
 func runConformance(t *testing.T, m mode) {
-	events := []string{"all", "room", "multi", "exc", "bin", "vol", "direct", "after-join", "after-leave", "disconnect"}
+	events := []string{"burst", "all", "room", "multi", "exc", "bin", "vol", "direct", "after-join", "after-leave", "disconnect"}
 	nodes := []*siotest.Node{m.start(t, "n0"), m.start(t, "n1"), m.start(t, "n2")}
 	var clients []*siotest.Client
 	for i, n := range nodes {
@@ -166,6 +166,23 @@ func runConformance(t *testing.T, m mode) {
 		admin0.ExpectNone("all", 100*time.Millisecond) // other namespace
 		for _, c := range clients {
 			c.ExpectNone("all", 50*time.Millisecond) // exactly once
+		}
+	})
+
+	t.Run("Burst", func(t *testing.T) {
+		// Back-to-back broadcasts, local and remote: none may be lost.
+		const n = 20
+		for i := 0; i < n; i++ {
+			nodes[1].IO.Emit("burst", float64(i))
+		}
+		for _, c := range clients {
+			seen := map[float64]bool{}
+			for i := 0; i < n; i++ {
+				seen[c.Expect("burst")[0].(float64)] = true
+			}
+			if len(seen) != n {
+				t.Fatalf("client got %d distinct of %d", len(seen), n)
+			}
 		}
 	})
 

@@ -283,11 +283,11 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 		opts.Flags.Local = false
 		pkt := m.Packet.SocketPacket(a.name)
 		if !m.HasRequestID {
-			a.Adapter.Broadcast(pkt, opts)
+			a.deliver(pkt, opts)
 			return
 		}
 		id, requester := m.RequestID, m.UID
-		a.Adapter.BroadcastWithAck(pkt, opts, func(n uint64) {
+		a.deliverWithAck(pkt, opts, func(n uint64) {
 			a.respondCluster(requester, &protocol.ClusterMessage{Type: protocol.MsgBroadcastClientCount, RequestID: id, ClientCount: int64(n)})
 		}, func(args []any, err error) {
 			if err != nil {
