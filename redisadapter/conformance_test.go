@@ -310,7 +310,7 @@ func runConformance(t *testing.T, m mode) {
 		if q := s.Handshake().Query["who"]; !slices.Equal(q, []string{"c1"}) {
 			t.Fatalf("handshake query = %v", s.Handshake().Query)
 		}
-		if s.Handshake().Headers["User-Agent"] == nil || s.Handshake().Issued == 0 {
+		if s.Handshake().Headers["User-Agent"] == nil || s.Handshake().Headers["Host"] == nil || s.Handshake().Issued == 0 {
 			t.Fatalf("handshake = %+v", s.Handshake())
 		}
 		nodes[2].IO.FetchSockets()(func(s []*socket.RemoteSocket, err error) { sockets, ferr = s, err })

@@ -137,11 +137,33 @@ func Rooms(rooms []socket.Room) []string {
 
 // SocketInfoFromDetails describes a local socket for a fetchSockets answer.
 func SocketInfoFromDetails(d socket.SocketDetails) SocketInfo {
-	info := SocketInfo{ID: string(d.Id()), Handshake: d.Handshake(), Data: d.Data(), Rooms: []string{}}
+	info := SocketInfo{ID: string(d.Id()), Handshake: withHost(d), Data: d.Data(), Rooms: []string{}}
 	if r := d.Rooms(); r != nil {
 		info.Rooms = roomsOf(r)
 	}
 	return info
+}
+
+// withHost returns the socket's handshake with the Host header that Node
+// includes and net/http keeps outside of the header map. The socket's own
+// handshake is not modified.
+func withHost(d socket.SocketDetails) *socket.Handshake {
+	hs := d.Handshake()
+	s, ok := d.(*socket.Socket)
+	if !ok || hs == nil || hs.Headers["Host"] != nil {
+		return hs
+	}
+	ctx := s.Request()
+	if ctx == nil || ctx.Request() == nil || ctx.Request().Host == "" {
+		return hs
+	}
+	cp := *hs
+	cp.Headers = make(map[string][]string, len(hs.Headers)+1)
+	for k, v := range hs.Headers {
+		cp.Headers[k] = v
+	}
+	cp.Headers["Host"] = []string{ctx.Request().Host}
+	return &cp
 }
 
 // Details turns a remote socket description into the SocketDetails that
