@@ -98,20 +98,29 @@ func (b *Builder) WaitHealthy(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// shared are the connections a builder's namespaces share. An adapter keeps
+// the pointers it got, so a request still running while the last namespace
+// closes sees a closed publisher (ErrClosed), never a nil one.
+type shared struct {
+	pub      *publisher
+	sub      *subscriber
+	shardSub *shardSubscriber
+}
+
 // acquire starts the shared connection and publisher on first use.
-func (b *Builder) acquire() {
+func (b *Builder) acquire() shared {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.refs++
-	if b.refs > 1 {
-		return
+	if b.refs == 1 {
+		b.pub = newPublisher(b.rdb, b.cfg.publishQueueSize, b.cfg.requestsTimeout, &b.stats, b.log)
+		if b.sharded {
+			b.shardSub = newShardSubscriber(b.rdb, &b.stats, b.log)
+		} else {
+			b.sub = newSubscriber(b.rdb.Subscribe(context.Background()), &b.stats, b.log, nil)
+		}
 	}
-	b.pub = newPublisher(b.rdb, b.cfg.publishQueueSize, b.cfg.requestsTimeout, &b.stats, b.log)
-	if b.sharded {
-		b.shardSub = newShardSubscriber(b.rdb, &b.stats, b.log)
-	} else {
-		b.sub = newSubscriber(b.rdb.Subscribe(context.Background()), &b.stats, b.log, nil)
-	}
+	return shared{pub: b.pub, sub: b.sub, shardSub: b.shardSub}
 }
 
 // release stops the shared resources when the last namespace closes.

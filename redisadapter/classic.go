@@ -23,6 +23,7 @@ type Adapter struct {
 	socket.Adapter // the in-memory adapter: local rooms and delivery
 
 	b        *Builder
+	shared                 // connections shared with the builder's other namespaces
 	sharded  *shardedState // nil for the classic protocol
 	name     string
 	uid      string
@@ -65,7 +66,7 @@ func newClassicAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 	a.specificRespChan = protocol.SpecificResponseChannel(key, a.name, a.uid)
 	a.startWorker()
 
-	b.acquire()
+	a.shared = b.acquire()
 	subs := map[sub]handler{
 		{kindPattern, protocol.BroadcastPattern(key, a.name)}: a.onBroadcastMessage,
 		{kindChannel, a.reqChan}:                              a.onRequestMessage,
@@ -77,7 +78,7 @@ func newClassicAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.requestsTimeout)
 	defer cancel()
-	if err := b.sub.subscribe(ctx, subs); err != nil {
+	if err := a.sub.subscribe(ctx, subs); err != nil {
 		a.log.warn("subscribe", "namespace not subscribed yet; it will be once Redis is reachable",
 			"nsp", a.name, "err", err)
 	}
@@ -144,15 +145,12 @@ func (a *Adapter) Close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	a.b.mu.Lock()
-	subr, shardSub := a.b.sub, a.b.shardSub
-	a.b.mu.Unlock()
-	if subr != nil {
-		subr.unsubscribe(ctx, a.subs)
+	if a.sub != nil {
+		a.sub.unsubscribe(ctx, a.subs)
 	}
-	if shardSub != nil && a.sharded != nil {
+	if a.shardSub != nil && a.sharded != nil {
 		a.sharded.closeRooms()
-		shardSub.unsubscribe(ctx, a.subs)
+		a.shardSub.unsubscribe(ctx, a.subs)
 	}
 	close(a.stop)
 	a.wg.Wait()
@@ -254,7 +252,7 @@ func (a *Adapter) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptio
 	if err != nil {
 		return err
 	}
-	a.b.pub.fireAndForget(false, protocol.BroadcastChannelFor(a.b.cfg.key, a.name, wo.Rooms), payload)
+	a.pub.fireAndForget(false, protocol.BroadcastChannelFor(a.b.cfg.key, a.name, wo.Rooms), payload)
 	return nil
 }
 
@@ -325,7 +323,7 @@ func (a *Adapter) publishBroadcastWithAck(p *parser.Packet, opts *socket.Broadca
 	if err != nil {
 		return err
 	}
-	a.b.pub.fireAndForget(false, a.reqChan, payload)
+	a.pub.fireAndForget(false, a.reqChan, payload)
 	return nil
 }
 
@@ -383,7 +381,7 @@ func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket
 func (a *Adapter) request(ctx context.Context, id string, req *pendingRequest, payload []byte, timeout time.Duration, what string) (*pendingRequest, error) {
 	a.requests.put(id, req)
 	defer a.requests.remove(id)
-	if err := a.b.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload); err != nil {
+	if err := a.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload); err != nil {
 		return req, fmt.Errorf("sioredis: %s: %w", what, err)
 	}
 	if !req.wait(timeout, a.stop) {
@@ -495,7 +493,7 @@ func (a *Adapter) publishSocketsOp(rt protocol.RequestType, mt protocol.MessageT
 		a.log.warn("encode", "socket operation not published", "nsp", a.name, "err", err)
 		return
 	}
-	a.b.pub.fireAndForget(a.sharded != nil, a.requestChannel(), payload)
+	a.pub.fireAndForget(a.sharded != nil, a.requestChannel(), payload)
 }
 
 // ServerSideEmit sends an event to the other servers of the cluster. When
@@ -532,7 +530,7 @@ func (a *Adapter) ServerSideEmit(packet []any) error {
 	if !withAck {
 		payload, err := a.encodeServerSideEmit(wd, "")
 		if err == nil {
-			err = a.b.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload)
+			err = a.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload)
 		}
 		if err != nil {
 			return fmt.Errorf("sioredis: serverSideEmit: %w", err)
@@ -630,7 +628,7 @@ func (a *Adapter) respond(r *protocol.Response, uid string, shared bool) {
 	if a.b.cfg.publishOnSpecificChannel && !shared && uid != "" {
 		ch = protocol.SpecificResponseChannel(a.b.cfg.key, a.name, uid)
 	}
-	a.b.pub.fireAndForget(false, ch, payload)
+	a.pub.fireAndForget(false, ch, payload)
 }
 
 func (a *Adapter) onRequest(payload []byte) {

@@ -33,6 +33,7 @@ type publisher struct {
 	rdb     redis.UniversalClient
 	queue   chan *publishItem
 	stop    chan struct{}
+	done    chan struct{} // closed once run has returned
 	wg      sync.WaitGroup
 	timeout time.Duration
 	stats   *counters
@@ -46,6 +47,7 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 		rdb:     rdb,
 		queue:   make(chan *publishItem, size),
 		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 		timeout: timeout,
 		stats:   stats,
 		log:     log,
@@ -58,6 +60,12 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 // fireAndForget queues a message without waiting. A full queue drops it.
 func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) {
 	select {
+	case <-p.stop:
+		p.stats.publishDropped.Add(1)
+		return
+	default:
+	}
+	select {
 	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
 	default:
 		p.stats.publishDropped.Add(1)
@@ -68,6 +76,11 @@ func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) 
 // publish queues a message and waits until Redis accepted it.
 func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
 	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)}
+	select {
+	case <-p.stop:
+		return ErrClosed
+	default:
+	}
 	select {
 	case p.queue <- it:
 	case <-ctx.Done():
@@ -81,6 +94,17 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 			return fmt.Errorf("sioredis: publish to %s: %w", channel, err)
 		}
 		return nil
+	case <-p.done:
+		// Closed: flush() answered it or it was never taken.
+		select {
+		case err := <-it.done:
+			if err != nil {
+				return fmt.Errorf("sioredis: publish to %s: %w", channel, err)
+			}
+			return nil
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("sioredis: publish to %s: %w", channel, ctx.Err())
 	}
@@ -88,6 +112,7 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 
 func (p *publisher) run() {
 	defer p.wg.Done()
+	defer close(p.done)
 	batch := make([]*publishItem, 0, maxBatch)
 	for {
 		select {

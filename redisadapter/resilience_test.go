@@ -514,3 +514,48 @@ func TestCloseDuringOutage(t *testing.T) {
 		t.Fatalf("lost messages not counted: %+v", st)
 	}
 }
+
+// TestCloseDuringRequests closes a server while its requests wait for a
+// silent peer: they return ErrClosed at once, nothing panics or races.
+func TestCloseDuringRequests(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(srv.Options())
+	n := siotest.StartNode(t, "n", rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(5*time.Second)))
+	mute := srv.Client(t)
+	ps := mute.Subscribe(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
+	if _, err := ps.Receive(siotest.Ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer ps.Close()
+	errs := make(chan error, 3)
+	go n.IO.FetchSockets()(func(_ []*socket.RemoteSocket, err error) { errs <- err })
+	go func() {
+		_ = n.IO.ServerSideEmitWithAck("x")(func(_ []any, err error) { errs <- err })
+	}()
+	go func() {
+		_, err := adapterOf(n, "/").AllRooms(context.Background())
+		errs <- err
+	}()
+	siotest.Eventually(t, "requests pending", func() bool { return adapterOf(n, "/").PendingRequests() == 3 })
+	start := time.Now()
+	n.Close()
+	for i := 0; i < 3; i++ {
+		select {
+		case err := <-errs:
+			if !errors.Is(err, redisadapter.ErrClosed) {
+				t.Fatalf("err = %v, want ErrClosed", err)
+			}
+		case <-time.After(4 * time.Second):
+			t.Fatal("a request outlived the close")
+		}
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("close and requests took %v", d)
+	}
+	// Calls after the close fail cleanly too.
+	if err := n.IO.ServerSideEmit("late"); err == nil {
+		t.Fatal("serverSideEmit after close succeeded")
+	}
+	n.IO.Emit("late", 1)
+	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
+}

@@ -62,7 +62,7 @@ func newShardedAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 	a.bcastChan = protocol.BroadcastChannel(key, a.name)
 	a.startWorker()
 
-	b.acquire()
+	a.shared = b.acquire()
 	subs := map[sub]handler{
 		{kindShard, a.bcastChan}:    a.onShardMessage,
 		{kindShard, st.privateChan}: a.onShardResponse,
@@ -72,7 +72,7 @@ func newShardedAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.requestsTimeout)
 	defer cancel()
-	if err := b.shardSub.subscribe(ctx, subs); err != nil {
+	if err := a.shardSub.subscribe(ctx, subs); err != nil {
 		a.log.warn("subscribe", "namespace not subscribed yet; it will be once Redis is reachable",
 			"nsp", a.name, "err", err)
 	}
@@ -155,14 +155,14 @@ func (st *shardedState) syncRooms() {
 			for i, ch := range del {
 				subs[i] = sub{kindShard, ch}
 			}
-			st.a.b.shardSub.unsubscribe(ctx, subs)
+			st.a.shardSub.unsubscribe(ctx, subs)
 		}
 		if len(add) > 0 {
 			subs := make(map[sub]handler, len(add))
 			for _, ch := range add {
 				subs[sub{kindShard, ch}] = st.a.onShardMessage
 			}
-			if err := st.a.b.shardSub.subscribe(ctx, subs); err != nil {
+			if err := st.a.shardSub.subscribe(ctx, subs); err != nil {
 				st.a.log.warn("room-subscribe", "room channel not subscribed yet", "nsp", st.a.name, "err", err)
 			}
 		}
@@ -188,7 +188,7 @@ func (st *shardedState) closeRooms() {
 	st.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), st.a.b.cfg.requestsTimeout)
 	defer cancel()
-	st.a.b.shardSub.unsubscribe(ctx, subs)
+	st.a.shardSub.unsubscribe(ctx, subs)
 }
 
 // ActiveRoomChannels lists the room channels the adapter is subscribed to
@@ -231,7 +231,7 @@ func (a *Adapter) publishClusterBroadcast(wp protocol.Packet, wo protocol.Option
 			}
 		}
 	}
-	a.b.pub.fireAndForget(true, ch, payload)
+	a.pub.fireAndForget(true, ch, payload)
 	return nil
 }
 
@@ -258,7 +258,7 @@ func (a *Adapter) respondCluster(requester string, m *protocol.ClusterMessage) {
 		a.log.warn("encode", "response not published", "nsp", a.name, "err", err)
 		return
 	}
-	a.b.pub.fireAndForget(true, protocol.PrivateChannel(a.b.cfg.key, a.name, requester), payload)
+	a.pub.fireAndForget(true, protocol.PrivateChannel(a.b.cfg.key, a.name, requester), payload)
 }
 
 // onClusterMessage handles a message from the main or a room channel, on the

@@ -111,9 +111,20 @@ const readyEvent = "siotest:ready"
 // events cannot race the connection handler.
 func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string) *Client {
 	t.Helper()
-	c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
-	c.Expect(readyEvent)
-	return c
+	for attempt := 0; ; attempt++ {
+		c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
+		select {
+		case <-c.Chan(readyEvent):
+			return c
+		case <-time.After(3 * time.Second):
+			// Rare: socket.io-client-go handles packets on several
+			// goroutines and can lose an event that overtakes CONNECT.
+			c.S.Disconnect()
+			if attempt == 3 {
+				t.Fatalf("%s: no %q event after %d connections", n.Name, readyEvent, attempt+1)
+			}
+		}
+	}
 }
 
 // Client is a real socket.io client over a real WebSocket connection that
