@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zishang520/engine.io/v2/types"
+	client "github.com/zishang520/socket.io-client-go/socket"
+
+	"github.com/sioredis/sioredis/examples/multi-host/chat"
+	"github.com/sioredis/sioredis/examples/multi-host/cli"
+	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/redisadapter"
+)
+
+// childEnv makes the test binary act as the multi-host program: "all"
+// starts its hosts and cron jobs by running this binary again, and the
+// tests run the cron job as a process of its own.
+const childEnv = "MULTIHOST_TEST_CHILD"
+
+// childEnviron is the environment of such a child process. Under -race, a
+// process sleeps 1 s at exit unless told otherwise.
+func childEnviron() []string {
+	return []string{childEnv + "=1", "GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0")}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// requireTool returns the path of the first of names found on PATH. If none
+// is, the test is skipped, or fails when the CI environment variable is set
+// (CI must install the Debian package apt).
+func requireTool(t *testing.T, apt string, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s is not installed: apt-get install -y %s", names[0], apt)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set, so this test must run: %s", msg)
+	}
+	t.Skip(msg + " (the test fails instead of skipping when CI is set)")
+	return ""
+}
+
+// runCron runs the cron command as a short-lived process of its own, as a
+// crontab would, and waits for it to exit.
+func runCron(t *testing.T, redisURL, key, message string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "cron", "-redis", redisURL, "-key", key, "-message", message, "-from", "test-cron")
+	cmd.Env = append(os.Environ(), childEnviron()...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cron: %v\n%s", err, out)
+	}
+}
+
+func randomKey(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// logBuffer collects log output and prints it when the test fails. It stays
+// safe to write to after the test ended.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newLogBuffer(t *testing.T, what string) *logBuffer {
+	l := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s output:\n%s", what, l.String())
+		}
+	})
+	return l
+}
+
+// startHost runs a chat host in this process on a loopback port and returns
+// its URL.
+func startHost(t *testing.T, rs *redistest.Server, name, key string, logs io.Writer) string {
+	t.Helper()
+	rdb := rs.Client(t)
+	h, err := chat.New(chat.Config{
+		Name:   name,
+		Redis:  rdb,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		// Short, so that a host closing under a pending count waits less.
+		PresenceTimeout: time.Second,
+		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		h.Close()
+		_ = srv.Close()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.WaitReady(ctx); err != nil {
+		t.Fatalf("%s not ready: %v", name, err)
+	}
+	return "http://" + ln.Addr().String()
+}
+
+// eventClient is what the tests need of a socket.io client: siotest.Client
+// (WebSocket) and pollClient (HTTP long-polling) both have it.
+type eventClient interface {
+	Expect(ev string) []any
+	Call(ev string, args ...any) []any
+}
+
+// pollClient is a socket.io client restricted to HTTP long-polling, the
+// transport that needs sticky sessions: every poll and every post of its
+// session must reach the same host.
+type pollClient struct {
+	t   *testing.T
+	S   *client.Socket
+	mu  sync.Mutex
+	got map[string]chan []any
+}
+
+// dialPolling connects a long-polling-only client to baseURL, sending the
+// given cookie with every request (as a browser that loaded the page
+// would). Like siotest.Dial, it retries the rare start-up race of
+// socket.io-client-go v1.1.0 with a fresh client.
+func dialPolling(t *testing.T, baseURL string, cookie *http.Cookie, name string, evs ...string) *pollClient {
+	t.Helper()
+	var last error
+	for attempt := 0; attempt < 4; attempt++ {
+		opts := client.DefaultOptions()
+		opts.SetTransports(types.NewSet(client.Polling))
+		opts.SetUpgrade(false)
+		opts.SetForceNew(true)
+		opts.SetMultiplex(false)
+		opts.SetReconnection(false)
+		opts.SetQuery(url.Values{"name": {name}})
+		if cookie != nil {
+			opts.SetExtraHeaders(http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}})
+		}
+		s, err := client.Connect(baseURL+"/", opts)
+		if err != nil {
+			last = err
+			continue
+		}
+		c := &pollClient{t: t, S: s, got: map[string]chan []any{}}
+		for _, ev := range evs {
+			ch := c.ch(ev)
+			s.On(types.EventName(ev), func(args ...any) { ch <- args })
+		}
+		connected := make(chan struct{})
+		s.Once("connect", func(...any) { close(connected) })
+		if s.Connected() {
+			t.Cleanup(func() { s.Disconnect() })
+			return c
+		}
+		select {
+		case <-connected:
+			t.Cleanup(func() { s.Disconnect() })
+			return c
+		case <-time.After(5 * time.Second):
+			last = fmt.Errorf("long-polling connect to %s timed out", baseURL)
+			s.Disconnect()
+		}
+	}
+	t.Fatalf("dial polling: %v", last)
+	return nil
+}
+
+func (c *pollClient) ch(ev string) chan []any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.got[ev]
+	if !ok {
+		ch = make(chan []any, 64)
+		c.got[ev] = ch
+	}
+	return ch
+}
+
+func (c *pollClient) Expect(ev string) []any {
+	c.t.Helper()
+	select {
+	case args := <-c.ch(ev):
+		return args
+	case <-time.After(5 * time.Second):
+		c.t.Fatalf("polling client: no %q event", ev)
+		return nil
+	}
+}
+
+func (c *pollClient) Call(ev string, args ...any) []any {
+	c.t.Helper()
+	res := make(chan []any, 1)
+	if err := c.S.Emit(ev, append(args, func(a []any, err error) { res <- a })...); err != nil {
+		c.t.Fatal(err)
+	}
+	select {
+	case a := <-res:
+		return a
+	case <-time.After(5 * time.Second):
+		c.t.Fatalf("polling client: no ack for %q", ev)
+		return nil
+	}
+}
+
+// object returns the first argument of an event as a JSON object.
+func object(t *testing.T, args []any) map[string]any {
+	t.Helper()
+	if len(args) == 0 {
+		t.Fatal("event without arguments")
+	}
+	m, ok := args[0].(map[string]any)
+	if !ok {
+		t.Fatalf("event argument is %T (%v), not an object", args[0], args[0])
+	}
+	return m
+}
+
+// welcomeHost waits for a client's welcome event and returns its host.
+func welcomeHost(t *testing.T, c eventClient) string {
+	t.Helper()
+	h, _ := object(t, c.Expect("welcome"))["host"].(string)
+	if h == "" {
+		t.Fatal("welcome without host")
+	}
+	return h
+}
+
+// expectChat waits for the next chat message of c and checks it.
+func expectChat(t *testing.T, c eventClient, text, host string) {
+	t.Helper()
+	m := object(t, c.Expect("chat"))
+	if m["text"] != text || m["host"] != host {
+		t.Fatalf("chat message %v, want text %q from %s", m, text, host)
+	}
+}
+
+// expectAnnouncement waits until c receives the announcement with text
+// (earlier ones, e.g. from a periodic cron job, are skipped).
+func expectAnnouncement(t *testing.T, c eventClient, text string) {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		m := object(t, c.Expect("announcement"))
+		if text == "" || m["text"] == text {
+			return
+		}
+	}
+	t.Fatalf("announcement %q did not arrive", text)
+}
+
+// expectOnline asks c for the cluster-wide presence until it reports online
+// users on servers hosts.
+func expectOnline(t *testing.T, c eventClient, online, servers int) map[string]any {
+	t.Helper()
+	var last map[string]any
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		last = object(t, c.Call("presence"))
+		if num(last["online"]) == online && num(last["servers"]) == servers {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("presence %v, want %d online on %d servers", last, online, servers)
+	return nil
+}
+
+func num(v any) int {
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case int64:
+		return int(n)
+	}
+	return -1
+}
