@@ -22,6 +22,7 @@ import (
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/internal/siotest"
 	"github.com/sioredis/sioredis/redisadapter"
+	"go.uber.org/goleak"
 )
 
 // TestRedisRestart stops Redis while broadcasts flow and starts it again on
@@ -405,6 +406,7 @@ func TestBoundedResources(t *testing.T) {
 // goleak-style strictness on servers that never had clients.
 func TestHealthAndClose(t *testing.T) {
 	srv := redistest.Start(t)
+	before := goleak.IgnoreCurrent()
 	rdb := redis.NewClient(srv.Options())
 	b := redisadapter.New(rdb)
 	if b.Healthy() {
@@ -427,6 +429,9 @@ func TestHealthAndClose(t *testing.T) {
 		t.Fatalf("subscriptions after close = %d", st.Subscriptions)
 	}
 	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
+	// Nothing at all may outlive the server: adapter, go-redis and socket.io
+	// goroutines included.
+	goleak.VerifyNone(t, before)
 	if err := context.Cause(ctx); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("test took too long")
 	}
