@@ -117,22 +117,25 @@ func (p *publisher) run() {
 	for {
 		select {
 		case it := <-p.queue:
-			batch = append(batch[:0], it)
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case it := <-p.queue:
-					batch = append(batch, it)
-				default:
-					break drain
-				}
-			}
-			p.send(batch)
+			p.send(p.drain(append(batch[:0], it)))
 		case <-p.stop:
 			p.flush()
 			return
 		}
 	}
+}
+
+// drain appends what is queued now to batch, up to maxBatch items.
+func (p *publisher) drain(batch []*publishItem) []*publishItem {
+	for len(batch) < maxBatch {
+		select {
+		case it := <-p.queue:
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // flushTimeout bounds how long closing waits for queued messages to reach
@@ -146,16 +149,7 @@ func (p *publisher) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
 	defer cancel()
 	for {
-		batch := make([]*publishItem, 0, maxBatch)
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case it := <-p.queue:
-				batch = append(batch, it)
-			default:
-				break drain
-			}
-		}
+		batch := p.drain(make([]*publishItem, 0, maxBatch))
 		if len(batch) == 0 {
 			return
 		}
