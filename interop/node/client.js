@@ -22,8 +22,26 @@ const { toWire, fromWire, out, lines } = require("./wire");
 
 const sockets = new Map();
 
-function connect(c) {
+// connect retries: socket.io (Go) v2.5.0 occasionally loses the namespace
+// CONNECT packet that follows the Engine.IO handshake, and the client would
+// then wait forever. Each attempt is bounded and made with a fresh socket.
+async function connect(c) {
+  let last;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      return await connectOnce(c);
+    } catch (e) {
+      last = e;
+      const s = sockets.get(c.name);
+      if (s) s.disconnect();
+    }
+  }
+  throw last;
+}
+
+function connectOnce(c) {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("connect timed out")), 2500);
     const socket = io(c.url + (c.nsp || "/"), {
       transports: ["websocket"],
       forceNew: true,
@@ -43,8 +61,14 @@ function connect(c) {
       }
     });
     socket.on("disconnect", (reason) => out({ client: c.name, ev: "disconnect", args: [reason] }));
-    socket.once("connect", () => resolve({ sid: socket.id }));
-    socket.once("connect_error", (e) => reject(e));
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      resolve({ sid: socket.id });
+    });
+    socket.once("connect_error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
