@@ -44,7 +44,7 @@ func defaultConfig() config {
 		requestsTimeout:  5 * time.Second,
 		logger:           slog.Default(),
 		subscriptionMode: DynamicMode,
-		inboxSize:        4096,
+		inboxSize:        65536,
 		publishQueueSize: 8192,
 	}
 }
@@ -103,7 +103,8 @@ func WithSubscriptionMode(m SubscriptionMode) Option {
 // WithInboxSize bounds the queue of received messages waiting to be applied
 // to one namespace. When a namespace cannot keep up, further messages are
 // dropped and counted in Stats.Dropped instead of growing memory without
-// bound. Default 4096.
+// bound. Default 65536, enough for bursts of tens of thousands of
+// broadcasts; memory is bounded by this count times the message size.
 func WithInboxSize(n int) Option {
 	return func(c *config) {
 		if n > 0 {

@@ -16,9 +16,9 @@
 //	                  createShardedAdapter protocol). The harness's emitter publishes
 //	                  classic broadcasts, so a sharded cluster receives nothing in
 //	                  S2/S3/S3L/S4; use it for S2B/S5R/S6/S7 only.
-//	SIOREDIS_INBOX    the adapter's per-namespace inbox bound (WithInboxSize), default
-//	                  65536 here: the library default (4096) drops part of S2's
-//	                  5000-message burst, while Node's adapter buffers without bound
+//	SIOREDIS_INBOX    the adapter's per-namespace inbox bound (WithInboxSize); the
+//	                  library default (65536) holds S2's 5000-message burst (Node's
+//	                  adapter buffers without bound)
 //	SIOREDIS_WS_COALESCE=1
 //	                  experiment: coalesce WebSocket frames into fewer write(2) calls
 //	                  (see coalesce.go); off by default
