@@ -748,7 +748,18 @@ func (a *Adapter) onLegacySocketOp(r *protocol.Request) {
 // only update pending requests, and handling them there means a request made
 // from inside a server-side emit handler cannot deadlock the worker.
 func (a *Adapter) onResponseMessage(m *redis.Message) {
-	r, err := protocol.DecodeResponse([]byte(m.Payload))
+	// Every server receives every answer on the shared channel: skip the
+	// decoding of those meant for others.
+	payload := []byte(m.Payload)
+	if id, ok := protocol.PeekRequestID(payload); ok {
+		_, isAck := a.acks.get(id)
+		_, isReq := a.requests.get(id)
+		if !isAck && !isReq {
+			a.stats.ignored.Add(1)
+			return
+		}
+	}
+	r, err := protocol.DecodeResponse(payload)
 	if err != nil {
 		a.decodeError(m.Channel, err)
 		return
