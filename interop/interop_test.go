@@ -872,7 +872,9 @@ func (e *env) testDisconnectSockets(t *testing.T) {
 		t.Errorf("disconnect reason %v", got)
 	}
 	e.node.call(t, "disconnectSockets", map[string]any{"rooms": []string{vNG2.ID()}, "close": false})
-	if got := vNG2.Expect(t, "disconnect"); !reflect.DeepEqual(got, []any{"io server disconnect"}) {
+	// socket.io v2.5.0 sometimes closes the transport right behind the
+	// DISCONNECT packet, so the client may report either reason.
+	if got := vNG2.Expect(t, "disconnect"); !serverDisconnect(got) {
 		t.Errorf("disconnect reason %v", got)
 	}
 	eventually(t, "sockets gone from the Go server", func() bool {
@@ -884,7 +886,7 @@ func (e *env) testDisconnectSockets(t *testing.T) {
 		t.Errorf("disconnect reason %v", got)
 	}
 	e.goNode.IO.In(socket.Room(vGN2.ID())).DisconnectSockets(false)
-	if got := vGN2.Expect(t, "disconnect"); len(got) == 0 || got[0] != "io server disconnect" {
+	if got := vGN2.Expect(t, "disconnect"); !serverDisconnect(got) {
 		t.Errorf("disconnect reason %v", got)
 	}
 	eventually(t, "sockets gone from the Node server", func() bool {
