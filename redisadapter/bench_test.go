@@ -22,6 +22,7 @@ import (
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
 
+	"github.com/sioredis/sioredis/internal/enginefix"
 	"github.com/sioredis/sioredis/internal/protocol"
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/internal/siotest"
@@ -107,33 +108,8 @@ func BenchmarkDecodeBroadcast(b *testing.B) {
 	}
 }
 
-// plainFrameParser works around a bug of github.com/zishang520/engine.io
-// v2.5.0 (transports/websocket.go, (*websocket).send returns after writing
-// a pre-encoded broadcast frame, dropping the rest of the flushed batch):
-// without it the in-memory fan-out benchmark loses most messages (the Redis
-// adapter's own local delivery avoids that path). See bench/README.md.
-type plainFrameParser struct{ parser.Parser }
-
-func (p plainFrameParser) NewEncoder() parser.Encoder {
-	return plainFrameEncoder{p.Parser.NewEncoder()}
-}
-
-type plainFrameEncoder struct{ parser.Encoder }
-
-type plainFrame struct{ *types.StringBuffer }
-
-func (e plainFrameEncoder) Encode(p *parser.Packet) []types.BufferInterface {
-	out := e.Encoder.Encode(p)
-	if len(out) == 1 {
-		if sb, ok := out[0].(*types.StringBuffer); ok {
-			out[0] = plainFrame{sb}
-		}
-	}
-	return out
-}
-
 // benchServer is a socket.io server on a loopback listener, like
-// siotest.StartNode but with plainFrameParser and only the "join" handler.
+// siotest.StartNode but with enginefix.Parser and only the "join" handler.
 type benchServer struct {
 	IO  *socket.Server
 	URL string
@@ -142,7 +118,7 @@ type benchServer struct {
 func startBenchServer(b *testing.B, adapter socket.AdapterConstructor) *benchServer {
 	b.Helper()
 	opts := socket.DefaultServerOptions()
-	opts.SetParser(plainFrameParser{parser.NewParser()})
+	opts.SetParser(enginefix.Parser())
 	if adapter != nil {
 		opts.SetAdapter(adapter)
 	}

@@ -29,7 +29,7 @@
 //	                  to <prefix>-<NODE_ID>.pprof
 //	SIOREDIS_WS_PREENCODED=1
 //	                  disable the workaround for the engine.io v2.5.0 broadcast bug
-//	                  (see plainFrameParser) and reproduce the message loss
+//	                  (see internal/enginefix) and reproduce the message loss
 //
 // Client events (all with an ack): join(room), ping(), blast({count, size,
 // rate?, room?, event?}), fetch({count}), as in the contract. The server
@@ -56,8 +56,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sioredis/sioredis/internal/enginefix"
 	"github.com/zishang520/engine.io/v2/types"
-	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
 
 	"github.com/sioredis/sioredis/redisadapter"
@@ -112,7 +112,7 @@ func run() error {
 	opts.SetPerMessageDeflate(nil)
 	opts.SetTransports(types.NewSet("polling", "websocket"))
 	if os.Getenv("SIOREDIS_WS_PREENCODED") != "1" {
-		opts.SetParser(plainFrameParser{parser.NewParser()})
+		opts.SetParser(enginefix.Parser())
 	}
 
 	var rdb *redis.Client
@@ -365,40 +365,4 @@ func fetch(io *socket.Server, o map[string]any, a socket.Ack) {
 		n = r.n
 	}
 	reply(a, map[string]any{"ok": true, "count": n, "elapsedMs": nowMs() - start, "perCallMs": perCall})
-}
-
-// plainFrameParser works around a bug in github.com/zishang520/engine.io
-// v2.5.0, transports/websocket.go (*websocket).send: for a packet that
-// carries a pre-encoded WebSocket frame (Options.WsPreEncodedFrame, which
-// socket.io's in-memory adapter sets on every broadcast whose encoding is a
-// single text buffer) it writes the frame and then returns instead of
-// continuing the loop, so every other packet of the same flushed batch is
-// silently dropped. Under load (several broadcasts queued per socket) that
-// loses most broadcasts: 95 % in the harness's S2/S5 (fixed upstream in the
-// v3 line, which continues and queues writes in order).
-//
-// The encoder's single text buffer is wrapped in a type that is not a
-// *types.StringBuffer, so socket.io's adapter does not attach a pre-encoded
-// frame; the engine then encodes each packet with its parser as for any
-// other message ("4" + payload, one text frame). What reaches the engine is
-// the wrapped buffer's Clone(), a plain *types.StringBuffer, and the bytes
-// on the wire are identical.
-type plainFrameParser struct{ parser.Parser }
-
-func (p plainFrameParser) NewEncoder() parser.Encoder {
-	return plainFrameEncoder{p.Parser.NewEncoder()}
-}
-
-type plainFrameEncoder struct{ parser.Encoder }
-
-type plainFrame struct{ *types.StringBuffer }
-
-func (e plainFrameEncoder) Encode(p *parser.Packet) []types.BufferInterface {
-	out := e.Encoder.Encode(p)
-	if len(out) == 1 {
-		if sb, ok := out[0].(*types.StringBuffer); ok {
-			out[0] = plainFrame{sb}
-		}
-	}
-	return out
 }
