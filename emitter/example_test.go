@@ -2,6 +2,7 @@ package emitter_test
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"sync"
 	"time"
@@ -11,18 +12,32 @@ import (
 	"github.com/sioredis/sioredis/emitter"
 )
 
-// These examples need a Redis server at localhost:6379 and servers using
-// redisadapter, so they are compiled but not run (no Output comment).
+// ExampleNew runs against a redis-server the test binary starts; the other
+// examples need a Redis at localhost:6379 and servers using redisadapter, so
+// they are compiled but not run (no Output comment).
 
-// A job that notifies every connected client, then exits.
+// A job that notifies every connected client, then exits. Here a raw
+// subscriber stands in for the servers to show what reaches Redis.
 func ExampleNew() {
-	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: exampleRedis}) // e.g. "localhost:6379"
 	defer rdb.Close()
 
-	e := emitter.New(rdb)
-	if err := e.Emit("deploy", map[string]any{"version": "1.2.3"}); err != nil {
+	sub := rdb.PSubscribe(context.Background(), "socket.io#*")
+	defer sub.Close()
+	if _, err := sub.Receive(context.Background()); err != nil {
 		log.Fatal(err)
 	}
+
+	e := emitter.New(rdb)
+	if err := e.To("room1").Emit("deploy", map[string]any{"version": "1.2.3"}); err != nil {
+		log.Fatal(err)
+	}
+	msg, err := sub.ReceiveMessage(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(msg.Channel)
+	// Output: socket.io#/#room1#
 }
 
 // Servers using redisadapter.NewSharded (or Node's createShardedAdapter)
