@@ -405,3 +405,23 @@ func BenchmarkFetchSocketsResponse(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFetchSocketsCluster is one cluster-wide FetchSockets on a
+// cluster of three classic nodes with 100 clients each (the harness's S6).
+func BenchmarkFetchSocketsCluster(b *testing.B) {
+	srv := redistest.Start(b)
+	var nodes []*fanoutNode
+	for i := 0; i < 3; i++ {
+		nodes = append(nodes, startFanoutNode(b, redisadapter.New(srv.Client(b)), benchClients))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var n int
+		var err error
+		nodes[0].IO.FetchSockets()(func(s []*socket.RemoteSocket, e error) { n, err = len(s), e })
+		if err != nil || n != 3*benchClients {
+			b.Fatalf("%d sockets, %v", n, err)
+		}
+	}
+}
