@@ -55,3 +55,19 @@ func FuzzPeekRequestID(f *testing.F) {
 		}
 	})
 }
+
+func TestMsgpackFetchAnswer(t *testing.T) {
+	r := &Response{Type: RequestRemoteFetch, RequestID: "req9", Msgpack: true,
+		Sockets: []SocketInfo{{ID: "s1", Rooms: []string{"s1", "a"}, Data: map[string]any{"user": "bob"}}}}
+	b, err := EncodeResponse(r)
+	if err != nil || b[0] == '{' {
+		t.Fatalf("encoded %q, %v; want msgpack", b, err)
+	}
+	if id, ok := PeekRequestID(b); !ok || id != "req9" {
+		t.Fatalf("peek %q %v", id, ok)
+	}
+	d, err := DecodeResponse(b)
+	if err != nil || len(d.Sockets) != 1 || d.Sockets[0].ID != "s1" || d.Sockets[0].Data.(map[string]any)["user"] != "bob" {
+		t.Fatalf("decoded %+v, %v", d, err)
+	}
+}
