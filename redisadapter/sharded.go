@@ -312,7 +312,7 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 		for i, s := range local {
 			infos[i] = protocol.SocketInfoFromDetails(s)
 		}
-		a.respondCluster(m.UID, &protocol.ClusterMessage{Type: protocol.MsgFetchSocketsResponse, RequestID: m.RequestID, Sockets: infos})
+		a.respondCluster(m.UID, &protocol.ClusterMessage{Type: protocol.MsgFetchSocketsResponse, RequestID: m.RequestID, Sockets: infos, Msgpack: true})
 	case protocol.MsgServerSideEmit:
 		if !m.HasRequestID {
 			a.Nsp().OnServerSideEmit(m.EmitData)

@@ -75,6 +75,9 @@ type ClusterMessage struct {
 	Value any
 	// ClientCount answers a broadcast with ack (11).
 	ClientCount int64
+	// Msgpack sends the envelope as msgpack even without binary (Node
+	// decodes either; see Response.Msgpack).
+	Msgpack bool
 }
 
 // EncodeClusterMessage encodes the envelope as socket.io-adapter does: JSON,
@@ -132,7 +135,7 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 		env = append(env, kv{"data", data})
 	}
 	env = append(env, kv{"uid", m.UID}, kv{"nsp", m.Nsp})
-	if binaryCapable && HasBinary(data) {
+	if m.Msgpack || (binaryCapable && HasBinary(data)) {
 		return marshalMsgpack(env)
 	}
 	return marshalJSON(env)
