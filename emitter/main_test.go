@@ -1,7 +1,6 @@
 package emitter_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -12,14 +11,4 @@ import (
 // examples.
 var exampleRedis string
 
-func TestMain(m *testing.M) {
-	addr, stop, err := redistest.StartProcess()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	exampleRedis = addr
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(redistest.RunWithServer(m, &exampleRedis)) }

@@ -26,6 +26,7 @@ import (
 	"github.com/sioredis/sioredis/examples/multi-host/chat"
 	"github.com/sioredis/sioredis/examples/multi-host/cli"
 	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/internal/siotest"
 	"github.com/sioredis/sioredis/redisadapter"
 )
 
@@ -155,105 +156,26 @@ func startHost(t *testing.T, rs *redistest.Server, name, key string, logs io.Wri
 	return "http://" + ln.Addr().String()
 }
 
-// eventClient is what the tests need of a socket.io client: siotest.Client
-// (WebSocket) and pollClient (HTTP long-polling) both have it.
+// eventClient is what the tests need of a socket.io client.
 type eventClient interface {
 	Expect(ev string) []any
 	Call(ev string, args ...any) []any
 }
 
-// pollClient is a socket.io client restricted to HTTP long-polling, the
-// transport that needs sticky sessions: every poll and every post of its
-// session must reach the same host.
-type pollClient struct {
-	t   *testing.T
-	S   *client.Socket
-	mu  sync.Mutex
-	got map[string]chan []any
-}
-
-// dialPolling connects a long-polling-only client to baseURL, sending the
-// given cookie with every request (as a browser that loaded the page
-// would). Like siotest.Dial, it retries the rare start-up race of
-// socket.io-client-go v1.1.0 with a fresh client.
-func dialPolling(t *testing.T, baseURL string, cookie *http.Cookie, name string, evs ...string) *pollClient {
+// dialPolling connects a client restricted to HTTP long-polling, the
+// transport that needs sticky sessions (every poll and post of its session
+// must reach the same host), sending the given cookie with every request as
+// a browser that loaded the page would.
+func dialPolling(t *testing.T, baseURL string, cookie *http.Cookie, name string, evs ...string) *siotest.Client {
 	t.Helper()
-	var last error
-	for attempt := 0; attempt < 4; attempt++ {
-		opts := client.DefaultOptions()
+	return siotest.DialWith(t, baseURL, "/", func(opts *client.Options) {
 		opts.SetTransports(types.NewSet(client.Polling))
 		opts.SetUpgrade(false)
-		opts.SetForceNew(true)
-		opts.SetMultiplex(false)
-		opts.SetReconnection(false)
 		opts.SetQuery(url.Values{"name": {name}})
 		if cookie != nil {
 			opts.SetExtraHeaders(http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}})
 		}
-		s, err := client.Connect(baseURL+"/", opts)
-		if err != nil {
-			last = err
-			continue
-		}
-		c := &pollClient{t: t, S: s, got: map[string]chan []any{}}
-		for _, ev := range evs {
-			ch := c.ch(ev)
-			s.On(types.EventName(ev), func(args ...any) { ch <- args })
-		}
-		connected := make(chan struct{})
-		s.Once("connect", func(...any) { close(connected) })
-		if s.Connected() {
-			t.Cleanup(func() { s.Disconnect() })
-			return c
-		}
-		select {
-		case <-connected:
-			t.Cleanup(func() { s.Disconnect() })
-			return c
-		case <-time.After(5 * time.Second):
-			last = fmt.Errorf("long-polling connect to %s timed out", baseURL)
-			s.Disconnect()
-		}
-	}
-	t.Fatalf("dial polling: %v", last)
-	return nil
-}
-
-func (c *pollClient) ch(ev string) chan []any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, ok := c.got[ev]
-	if !ok {
-		ch = make(chan []any, 64)
-		c.got[ev] = ch
-	}
-	return ch
-}
-
-func (c *pollClient) Expect(ev string) []any {
-	c.t.Helper()
-	select {
-	case args := <-c.ch(ev):
-		return args
-	case <-time.After(5 * time.Second):
-		c.t.Fatalf("polling client: no %q event", ev)
-		return nil
-	}
-}
-
-func (c *pollClient) Call(ev string, args ...any) []any {
-	c.t.Helper()
-	res := make(chan []any, 1)
-	if err := c.S.Emit(ev, append(args, func(a []any, err error) { res <- a })...); err != nil {
-		c.t.Fatal(err)
-	}
-	select {
-	case a := <-res:
-		return a
-	case <-time.After(5 * time.Second):
-		c.t.Fatalf("polling client: no ack for %q", ev)
-		return nil
-	}
+	}, evs...)
 }
 
 // object returns the first argument of an event as a JSON object.

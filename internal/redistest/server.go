@@ -204,3 +204,17 @@ func StartProcess() (addr string, stop func(), err error) {
 	}
 	return in.addr(), func() { in.stop(false); _ = os.RemoveAll(dir) }, nil
 }
+
+// RunWithServer is a TestMain body for packages whose runnable examples need
+// Redis: it starts a redis-server (StartProcess), stores its address in
+// *addr, runs the tests and stops the server. It returns the exit code.
+func RunWithServer(m *testing.M, addr *string) int {
+	a, stop, err := StartProcess()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stop()
+	*addr = a
+	return m.Run()
+}

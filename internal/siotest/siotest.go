@@ -138,10 +138,23 @@ type Client struct {
 }
 
 // Dial connects a client to the socket.io server at baseURL (namespace nsp)
-// and records the given events. socket.io-client-go v1.1.0 has a rare
-// start-up race where the client never connects: each attempt is bounded and
-// retried with a fresh client. The client disconnects when the test ends.
+// over WebSocket and records the given events. socket.io-client-go v1.1.0
+// has a rare start-up race where the client never connects: each attempt is
+// bounded and retried with a fresh client. The client disconnects when the
+// test ends.
 func Dial(t testing.TB, baseURL, nsp string, query url.Values, events ...string) *Client {
+	t.Helper()
+	return DialWith(t, baseURL, nsp, func(o *client.Options) {
+		if query != nil {
+			o.SetQuery(query)
+		}
+	}, events...)
+}
+
+// DialWith is Dial with client options of the caller's: configure runs on
+// the defaults (WebSocket only, a manager of its own, no reconnection) of
+// every attempt, e.g. to select long-polling or add headers.
+func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options), events ...string) *Client {
 	t.Helper()
 	var last error
 	for attempt := 0; attempt < 4; attempt++ {
@@ -150,8 +163,8 @@ func Dial(t testing.TB, baseURL, nsp string, query url.Values, events ...string)
 		opts.SetForceNew(true)
 		opts.SetMultiplex(false)
 		opts.SetReconnection(false)
-		if query != nil {
-			opts.SetQuery(query)
+		if configure != nil {
+			configure(opts)
 		}
 		s, err := client.Connect(baseURL+nsp, opts)
 		if err != nil {
