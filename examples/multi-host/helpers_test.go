@@ -6,9 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -23,11 +20,8 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 	client "github.com/zishang520/socket.io-client-go/socket"
 
-	"github.com/sioredis/sioredis/examples/multi-host/chat"
 	"github.com/sioredis/sioredis/examples/multi-host/cli"
-	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/internal/siotest"
-	"github.com/sioredis/sioredis/redisadapter"
 )
 
 // childEnv makes the test binary act as the multi-host program: "all"
@@ -120,40 +114,6 @@ func newLogBuffer(t *testing.T, what string) *logBuffer {
 		}
 	})
 	return l
-}
-
-// startHost runs a chat host in this process on a loopback port and returns
-// its URL.
-func startHost(t *testing.T, rs *redistest.Server, name, key string, logs io.Writer) string {
-	t.Helper()
-	rdb := rs.Client(t)
-	h, err := chat.New(chat.Config{
-		Name:   name,
-		Redis:  rdb,
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		// Short, so that a host closing under a pending count waits less.
-		PresenceTimeout: time.Second,
-		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		h.Close()
-		_ = srv.Close()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.WaitReady(ctx); err != nil {
-		t.Fatalf("%s not ready: %v", name, err)
-	}
-	return "http://" + ln.Addr().String()
 }
 
 // eventClient is what the tests need of a socket.io client.

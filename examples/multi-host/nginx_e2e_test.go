@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sioredis/sioredis/examples/multi-host/events"
+	"github.com/sioredis/sioredis/examples/multi-host/internal/hosttest"
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/internal/siotest"
 )
@@ -32,7 +33,7 @@ func TestNginx(t *testing.T) {
 	logs := newLogBuffer(t, "hosts")
 	var backends []string
 	for i := 1; i <= 3; i++ {
-		backends = append(backends, startHost(t, rs, fmt.Sprintf("host-%d", i), key, logs))
+		backends = append(backends, hosttest.Start(t, rs, fmt.Sprintf("host-%d", i), key, logs))
 	}
 	lb := startNginx(t, nginx, backends)
 	evs := []string{events.Welcome, events.Chat, events.Announcement, events.Presence}

@@ -1,7 +1,6 @@
 package chat_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,40 +15,10 @@ import (
 
 	"github.com/sioredis/sioredis/examples/multi-host/chat"
 	"github.com/sioredis/sioredis/examples/multi-host/events"
+	"github.com/sioredis/sioredis/examples/multi-host/internal/hosttest"
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/internal/siotest"
-	"github.com/sioredis/sioredis/redisadapter"
 )
-
-func startHost(t *testing.T, rs *redistest.Server, name, key string) string {
-	t.Helper()
-	h, err := chat.New(chat.Config{
-		Name:            name,
-		Redis:           rs.Client(t),
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key)},
-		PresenceTimeout: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		h.Close()
-		_ = srv.Close()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + ln.Addr().String()
-}
 
 // TestChatAcksWhileBroadcasting sends chat messages from clients on three
 // hosts while the hosts broadcast: every sender gets its ack and every
@@ -62,7 +31,7 @@ func TestChatAcksWhileBroadcasting(t *testing.T) {
 	key := fmt.Sprintf("mh-chat-%d", time.Now().UnixNano())
 	var cs []*siotest.Client
 	for i := 1; i <= 3; i++ {
-		u := startHost(t, rs, fmt.Sprintf("host-%d", i), key)
+		u := hosttest.Start(t, rs, fmt.Sprintf("host-%d", i), key, nil)
 		cs = append(cs, siotest.Dial(t, u, "/", url.Values{"name": {fmt.Sprintf("c%d", i)}}, events.Welcome, events.Chat))
 		if w := cs[i-1].Expect(events.Welcome)[0].(map[string]any); w["host"] != fmt.Sprintf("host-%d", i) || w["name"] != fmt.Sprintf("c%d", i) {
 			t.Fatalf("welcome %v", w)
