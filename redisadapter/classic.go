@@ -159,8 +159,11 @@ func (a *Adapter) Close() {
 }
 
 // ServerCount returns the number of servers that have this namespace,
-// this one included (PUBSUB NUMSUB, summed over a Redis Cluster). On a Redis
-// error it logs and returns 1.
+// this one included (PUBSUB NUMSUB, or SHARDNUMSUB for the sharded adapter,
+// summed over a Redis Cluster). A count computed in the last 200 ms is
+// reused: socket.io asks for it right after every broadcast with acks, which
+// has just counted. On a Redis error it logs and returns 1; use
+// [Adapter.ServerCountContext] to see the error.
 func (a *Adapter) ServerCount() int64 {
 	a.countMu.Lock()
 	if time.Since(a.lastAt) < 200*time.Millisecond {
