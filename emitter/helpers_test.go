@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -109,20 +108,4 @@ func bytesOf(v any) []byte {
 		return b.Bytes()
 	}
 	return nil
-}
-
-// shardNumSub sums PUBSUB SHARDNUMSUB over the masters of a cluster.
-func shardNumSub(t testing.TB, cc *redis.ClusterClient, ch string) int64 {
-	var mu sync.Mutex
-	var total int64
-	_ = cc.ForEachMaster(ctx(t), func(c context.Context, n *redis.Client) error {
-		res, err := n.PubSubShardNumSub(c, ch).Result()
-		if err == nil {
-			mu.Lock()
-			total += res[ch]
-			mu.Unlock()
-		}
-		return nil
-	})
-	return total
 }

@@ -42,7 +42,7 @@ func TestShardedCluster(t *testing.T) {
 					return
 				}
 				ch := protocol.RoomChannel(key, nsp, room)
-				siotest.Eventually(t, "subscription of "+ch, func() bool { return shardNumSub(t, admin, ch) >= n })
+				siotest.Eventually(t, "subscription of "+ch, func() bool { return cluster.ShardNumSub(t, ch) >= n })
 			}
 			nodes := []*siotest.Node{start("n0"), start("n1")}
 			n0, n1 := nodes[0], nodes[1]

@@ -2,14 +2,12 @@ package redisadapter_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +31,8 @@ type mode struct {
 	client func(t testing.TB) redis.UniversalClient
 	// admin is a client the test uses to inspect Redis.
 	admin redis.UniversalClient
+	// cluster is the Redis Cluster of the sharded modes.
+	cluster *redistest.Cluster
 	// dynamic: single-room broadcasts travel on room channels subscribed
 	// asynchronously, so tests wait for them.
 	dynamic bool
@@ -59,33 +59,8 @@ func (m mode) waitRoom(t testing.TB, nsp, room string, n int64) {
 	}
 	ch := protocol.RoomChannel(protocol.DefaultPrefix, nsp, room)
 	siotest.Eventually(t, "subscription of "+ch, func() bool {
-		return shardNumSub(t, m.admin, ch) >= n
+		return m.cluster.ShardNumSub(t, ch) >= n
 	})
-}
-
-func shardNumSub(t testing.TB, rdb redis.UniversalClient, ch string) int64 {
-	var total int64
-	count := func(c redis.Cmdable) {
-		res, err := c.PubSubShardNumSub(siotest.Ctx(t), ch).Result()
-		if err == nil {
-			total += res[ch]
-		}
-	}
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		var mu sync.Mutex
-		_ = cc.ForEachMaster(siotest.Ctx(t), func(ctx2 context.Context, c *redis.Client) error {
-			res, err := c.PubSubShardNumSub(ctx2, ch).Result()
-			if err == nil {
-				mu.Lock()
-				total += res[ch]
-				mu.Unlock()
-			}
-			return nil
-		})
-		return total
-	}
-	count(rdb)
-	return total
 }
 
 func classicMode(t *testing.T) mode {
@@ -104,6 +79,7 @@ func shardedMode(t *testing.T, c *redistest.Cluster, sm redisadapter.Subscriptio
 		opts:    []redisadapter.Option{redisadapter.WithSubscriptionMode(sm)},
 		client:  func(t testing.TB) redis.UniversalClient { return redis.NewClusterClient(c.Options()) },
 		admin:   c.Client(t),
+		cluster: c,
 		dynamic: sm != redisadapter.StaticMode,
 	}
 }
@@ -467,7 +443,7 @@ func runConformance(t *testing.T, m mode) {
 		}
 		siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
 		if m.sharded {
-			if n := shardNumSub(t, m.admin, protocol.BroadcastChannel(protocol.DefaultPrefix, "/")); n != 0 {
+			if n := m.cluster.ShardNumSub(t, protocol.BroadcastChannel(protocol.DefaultPrefix, "/")); n != 0 {
 				t.Fatalf("%d subscribers left on the main channel", n)
 			}
 		} else {

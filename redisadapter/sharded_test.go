@@ -131,17 +131,7 @@ func TestShardedTopologyChanges(t *testing.T) {
 	admin := c.Client(t)
 	roomCh := protocol.RoomChannel(protocol.DefaultPrefix, "/", "moving-room")
 	mainCh := protocol.BroadcastChannel(protocol.DefaultPrefix, "/")
-	numsub := func(ch string) int64 {
-		var total int64
-		for _, m := range c.Masters(t) {
-			res, err := m.Client(t).PubSubShardNumSub(siotest.Ctx(t), ch).Result()
-			if err == nil {
-				total += res[ch]
-			}
-		}
-		return total
-	}
-	siotest.Eventually(t, "room channel", func() bool { return numsub(roomCh) == 1 })
+	siotest.Eventually(t, "room channel", func() bool { return c.ShardNumSub(t, roomCh) == 1 })
 
 	// deliveryWorks: a broadcast to the room and one to all both arrive.
 	deliveryWorks := func(what string) {
@@ -192,7 +182,7 @@ func TestShardedTopologyChanges(t *testing.T) {
 	}
 	deliveryWorks("after-migration")
 	siotest.Eventually(t, "subscriptions on the new owners", func() bool {
-		return numsub(roomCh) == 1 && numsub(mainCh) == 2
+		return c.ShardNumSub(t, roomCh) == 1 && c.ShardNumSub(t, mainCh) == 2
 	})
 
 	// Restart the master that now owns the room channel.

@@ -531,3 +531,21 @@ func (n *Node) own(t testing.TB, what string) {
 		t.Skip(fmt.Sprintf("redistest: cannot %s cluster node %s of REDIS_CLUSTER_ADDRS: this test does not own it; unset REDIS_CLUSTER_ADDRS to run this test against its own cluster", what, n.addr))
 	}
 }
+
+// ShardNumSub returns the number of SSUBSCRIBE subscribers of channel,
+// summed over the running masters (PUBSUB SHARDNUMSUB only counts the node it
+// runs on). It asks each master directly, so it stays right after a slot
+// migration or a failover that a client's slot cache has not seen yet.
+func (c *Cluster) ShardNumSub(t testing.TB, channel string) int64 {
+	t.Helper()
+	var total int64
+	for _, m := range c.Masters(t) {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterTimeout)
+		res, err := m.Client(t).PubSubShardNumSub(ctx, channel).Result()
+		cancel()
+		if err == nil {
+			total += res[channel]
+		}
+	}
+	return total
+}
