@@ -1,0 +1,156 @@
+package wstransport
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// maxCorked bounds what a corked connection holds before it writes anyway,
+// so a large batch streams out in 64 KiB writes instead of growing a buffer.
+const maxCorked = 64 << 10
+
+// corkPool recycles batch buffers across connections: an idle connection
+// holds none.
+var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// corkConn is the upgraded connection under gorilla/websocket. While corked
+// (during a batch) or held (until the upgrade handler returned), writes
+// collect in a buffer that goes out with one write(2) when neither holds any
+// more; otherwise they go straight through. mu orders every write, so a
+// control frame that gorilla writes from another goroutine during a batch
+// lands between frames, never inside one (gorilla writes each frame under
+// its own lock).
+type corkConn struct {
+	net.Conn
+	mu     sync.Mutex
+	corked bool
+	held   bool
+	buf    *[]byte
+}
+
+// Write buffers p while corked or held, else writes it.
+func (c *corkConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked && !c.held {
+		return c.Conn.Write(p)
+	}
+	if c.buf == nil {
+		c.buf = corkPool.Get().(*[]byte)
+	}
+	*c.buf = append(*c.buf, p...)
+	if len(*c.buf) >= maxCorked && !c.held {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Cork starts collecting writes.
+func (c *corkConn) Cork() {
+	c.mu.Lock()
+	c.corked = true
+	c.mu.Unlock()
+}
+
+// Uncork writes what was collected, with one write(2), and stops collecting
+// (unless the connection is still held).
+func (c *corkConn) Uncork() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.corked = false
+	return c.drainLocked()
+}
+
+// release ends the hold of a new connection and writes what it collected
+// (unless a batch is under way). A write error is left for the next write to
+// report: the connection is broken either way.
+func (c *corkConn) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held = false
+	_ = c.drainLocked()
+}
+
+// drainLocked sends the buffer and gives it back to the pool, unless
+// something still holds it.
+func (c *corkConn) drainLocked() error {
+	if c.corked || c.held {
+		return nil
+	}
+	err := c.flushLocked()
+	if c.buf != nil {
+		if cap(*c.buf) <= maxCorked*2 {
+			*c.buf = (*c.buf)[:0]
+			corkPool.Put(c.buf)
+		}
+		c.buf = nil
+	}
+	return err
+}
+
+func (c *corkConn) flushLocked() error {
+	if c.buf == nil || len(*c.buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(*c.buf)
+	*c.buf = (*c.buf)[:0]
+	return err
+}
+
+// Handler wraps the socket.io HTTP handler so that the connections it
+// upgrades to WebSocket send a batch of packets with one write(2). Only
+// upgrade requests are affected.
+//
+// It also closes a start-up race of socket.io v2.5.0: engine.io writes the
+// open packet before socket.io has attached its listeners to the new
+// connection, and a client quick enough to answer with its namespace
+// CONNECT in that window is never connected. Handler holds what the upgrade
+// writes (the 101 response and the open packet) until the handler returned,
+// when socket.io is ready.
+func Handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		hj := &hijacker{ResponseWriter: w}
+		defer hj.done()
+		h.ServeHTTP(hj, r)
+	})
+}
+
+// hijacker hands out a held corkConn when gorilla/websocket hijacks the
+// connection, and releases it when the upgrade handler returns.
+type hijacker struct {
+	http.ResponseWriter
+	mu       sync.Mutex
+	conn     *corkConn
+	returned bool
+}
+
+func (w *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.conn = &corkConn{Conn: c, held: !w.returned}
+	return w.conn, rw, nil
+}
+
+func (w *hijacker) done() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.returned = true
+	if w.conn != nil {
+		w.conn.release()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the server's ResponseWriter.
+func (w *hijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,370 @@
+package wstransport_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/sioredis/sioredis/internal/siotest"
+	"github.com/sioredis/sioredis/wstransport"
+	"github.com/zishang520/engine.io/v2/types"
+	client "github.com/zishang520/socket.io-client-go/socket"
+	"github.com/zishang520/socket.io/v2/socket"
+)
+
+func TestMain(m *testing.M) {
+	wstransport.Install()
+	os.Exit(m.Run())
+}
+
+// server is a socket.io server with the in-memory adapter (which attaches a
+// pre-encoded frame to every broadcast) whose connections count their
+// write(2) calls.
+type server struct {
+	io     *socket.Server
+	url    string
+	writes atomic.Int64
+	gate   gate
+}
+
+// gate holds every connection's writes while closed.
+type gate struct {
+	mu   sync.RWMutex
+	open chan struct{}
+}
+
+func (g *gate) hold() {
+	g.mu.Lock()
+	g.open = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gate) release() {
+	g.mu.Lock()
+	close(g.open)
+	g.open = nil
+	g.mu.Unlock()
+}
+
+func (g *gate) wait() {
+	g.mu.RLock()
+	open := g.open
+	g.mu.RUnlock()
+	if open != nil {
+		<-open
+	}
+}
+
+func startServer(t *testing.T, wrap bool, configure func(*socket.ServerOptions)) *server {
+	t.Helper()
+	opts := socket.DefaultServerOptions()
+	if configure != nil {
+		configure(opts)
+	}
+	s := &server{io: socket.NewServer(nil, opts)}
+	s.io.On("connection", func(args ...any) {
+		sk := args[0].(*socket.Socket)
+		sk.On("join", func(a ...any) {
+			sk.Join(socket.Room(a[0].(string)))
+			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
+		})
+		sk.On("echo", func(a ...any) {
+			a[len(a)-1].(socket.Ack)(a[:len(a)-1], nil)
+		})
+		// socket.io (Go) runs the connection handler concurrently with
+		// the client's first packets: say when the handlers are in place.
+		sk.Emit("ready")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = s.io.ServeHandler(nil)
+	if wrap {
+		h = wstransport.Handler(h)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(countingListener{ln, s}) }()
+	s.url = "http://" + ln.Addr().String()
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		s.io.Close(func(error) { close(done) })
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Error("io.Close did not finish")
+		}
+		_ = srv.Close()
+		siotest.AssertNoGoroutines(t, "sioredis/wstransport.")
+	})
+	return s
+}
+
+type countingListener struct {
+	net.Listener
+	s *server
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.s}, nil
+}
+
+// countingConn counts the connection's write(2) calls and waits at the
+// server's gate before each.
+type countingConn struct {
+	net.Conn
+	s *server
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.s.gate.wait()
+	c.s.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func dial(t *testing.T, s *server) *siotest.Client {
+	t.Helper()
+	c := siotest.Dial(t, s.url, "/", nil)
+	if got := c.Call("join", "r"); len(got) != 1 || got[0] != "ok" {
+		t.Fatalf("join: %v", got)
+	}
+	return c
+}
+
+// rawClient is a bare Engine.IO v4 WebSocket client: it sees the frames
+// exactly as the server wrote them, in order (socket.io-client-go dispatches
+// events on several goroutines and cannot tell).
+type rawClient struct {
+	t     *testing.T
+	conn  *websocket.Conn
+	count int
+}
+
+// rawDial connects a raw client to namespace "/" and joins room "r". Without
+// Handler, socket.io v2.5.0 loses a CONNECT now and then (see Handler):
+// attempts are bounded and retried.
+func rawDial(t *testing.T, s *server) *rawClient {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		c, err := rawConnect(t, s)
+		if err == nil {
+			c.send(`420["join","r"]`)
+			c.expectPrefix(`430["ok"]`)
+			return c
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rawConnect opens a WebSocket and connects to namespace "/" (3 s at most).
+func rawConnect(t *testing.T, s *server) (*rawClient, error) {
+	u := "ws" + strings.TrimPrefix(s.url, "http") + "/socket.io/?EIO=4&transport=websocket"
+	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := &rawClient{t: t, conn: conn}
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for _, want := range []string{"0{", "40{", `42["ready"]`} {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("waiting for %q: %w", want, err)
+		}
+		if !strings.HasPrefix(string(msg), want) {
+			return nil, fmt.Errorf("got %q, want %q...", msg, want)
+		}
+		if want == "0{" {
+			if err := conn.WriteMessage(websocket.TextMessage, []byte("40")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// TestHandlerClosesConnectRace: a client that sends its CONNECT as soon as
+// it has the open packet is always connected through Handler.
+func TestHandlerClosesConnectRace(t *testing.T) {
+	s := startServer(t, true, nil)
+	for i := 0; i < 200; i++ {
+		c, err := rawConnect(t, s)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		_ = c.conn.Close()
+	}
+}
+
+func (c *rawClient) send(msg string) {
+	c.t.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next returns the next text message, answering pings on the way.
+func (c *rawClient) next() string {
+	c.t.Helper()
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		mt, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			c.t.Fatalf("read after %d messages: %v", c.count, err)
+		}
+		if mt == websocket.TextMessage && string(msg) == "2" {
+			c.send("3")
+			continue
+		}
+		c.count++
+		return string(msg)
+	}
+}
+
+func (c *rawClient) expectPrefix(prefix string) {
+	c.t.Helper()
+	if got := c.next(); !strings.HasPrefix(got, prefix) {
+		c.t.Fatalf("got %q, want %q...", got, prefix)
+	}
+}
+
+// TestBurstOfBroadcastsArrivesWhole: back-to-back broadcasts through
+// socket.io's in-memory adapter carry pre-encoded frames; engine.io
+// v2.5.0's own transport drops what is queued behind such a frame
+// (zishang520/socket.io#101). This one writes every frame, in order; through
+// Handler, what queued while a write was pending goes out in a few write(2)
+// calls instead of one per frame.
+func TestBurstOfBroadcastsArrivesWhole(t *testing.T) {
+	for _, wrap := range []bool{true, false} {
+		t.Run(fmt.Sprintf("handler=%v", wrap), func(t *testing.T) {
+			s := startServer(t, wrap, nil)
+			const clients, n = 3, 500
+			var cs []*rawClient
+			for i := 0; i < clients; i++ {
+				cs = append(cs, rawDial(t, s))
+			}
+			before := s.writes.Load()
+			// Hold the writes (as a slow network would) so that the
+			// broadcasts queue behind the first one.
+			s.gate.hold()
+			for i := 0; i < n; i++ {
+				s.io.To("r").Emit("tick", i)
+			}
+			s.gate.release()
+			for ci, c := range cs {
+				for i := 0; i < n; i++ {
+					if got, want := c.next(), fmt.Sprintf(`42["tick",%d]`, i); got != want {
+						t.Fatalf("client %d frame %d: got %q, want %q", ci, i, got, want)
+					}
+				}
+			}
+			writes := s.writes.Load() - before
+			t.Logf("%d deliveries, %d write(2) calls", clients*n, writes)
+			// Per client: the first frame, then the queued 499 (~10 KiB).
+			if wrap && writes > clients*4 {
+				t.Fatalf("%d writes for %d deliveries: batches were not coalesced", writes, clients*n)
+			}
+			if !wrap && writes < clients*n {
+				t.Fatalf("%d writes for %d deliveries without Handler: expected one per frame", writes, clients*n)
+			}
+		})
+	}
+}
+
+// TestPayloadsAndDirections covers the other encoding paths: acks in both
+// directions, binary attachments, large (fragmented) text, and a
+// long-polling client that upgrades to WebSocket (the upgrade probe).
+func TestPayloadsAndDirections(t *testing.T) {
+	s := startServer(t, true, nil)
+	big := string(bytes.Repeat([]byte("x"), 100<<10))
+	check := func(t *testing.T, c *siotest.Client) {
+		got := c.Call("echo", "hi", 42.0, big)
+		if len(got) != 3 || got[0] != "hi" || got[1] != 42.0 || got[2] != big {
+			t.Fatalf("echo: %d values", len(got))
+		}
+		bin := c.Call("echo", []byte{0, 1, 2, 255})
+		if b, ok := bin[0].(interface{ Bytes() []byte }); !ok || !bytes.Equal(b.Bytes(), []byte{0, 1, 2, 255}) {
+			t.Fatalf("binary echo: %T %#v", bin[0], bin)
+		}
+	}
+	t.Run("websocket", func(t *testing.T) { check(t, dial(t, s)) })
+	t.Run("polling-upgrade", func(t *testing.T) {
+		c := siotest.DialWith(t, s.url, "/", func(o *client.Options) {
+			o.SetTransports(types.NewSet(client.Polling, client.WebSocket))
+			o.SetUpgrade(true)
+		})
+		siotest.Eventually(t, "upgrade to websocket", func() bool {
+			return c.S.Io().Engine().Transport().Name() == "websocket"
+		})
+		check(t, c)
+	})
+}
+
+// TestHeartbeatAndClose: engine.io pings and the client's pongs flow over
+// the transport, and a closing server or client ends the other side.
+func TestHeartbeatAndClose(t *testing.T) {
+	s := startServer(t, true, func(o *socket.ServerOptions) {
+		o.SetPingInterval(50 * time.Millisecond)
+		o.SetPingTimeout(200 * time.Millisecond)
+	})
+	disconnected := make(chan string, 16)
+	s.io.On("connection", func(args ...any) {
+		sk := args[0].(*socket.Socket)
+		sk.Once("disconnect", func(...any) { disconnected <- string(sk.Id()) })
+	})
+	c := dial(t, s)
+	time.Sleep(600 * time.Millisecond) // several ping intervals
+	if !c.S.Connected() {
+		t.Fatal("client lost its connection: pongs did not reach the server")
+	}
+	if got := c.Call("echo", "still"); got[0] != "still" {
+		t.Fatalf("echo after heartbeats: %v", got)
+	}
+
+	id := c.ID()
+	c.S.Disconnect()
+	timeout := time.After(5 * time.Second)
+	// Other ids: sockets of abandoned connection attempts (see siotest.Dial).
+	for got := ""; got != id; {
+		select {
+		case got = <-disconnected:
+		case <-timeout:
+			t.Fatal("server did not see the client's disconnect")
+		}
+	}
+
+	c2 := dial(t, s)
+	gone := make(chan struct{})
+	c2.S.Once("disconnect", func(...any) { close(gone) })
+	s.io.DisconnectSockets(true)
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("client did not see the server's close")
+	}
+}
+
+func TestInstalled(t *testing.T) {
+	if !wstransport.Installed() {
+		t.Fatal("Installed() = false after Install()")
+	}
+	wstransport.Install() // idempotent
+	if !wstransport.Installed() {
+		t.Fatal("Installed() = false after a second Install()")
+	}
+}
