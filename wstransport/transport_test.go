@@ -134,13 +134,31 @@ func (c countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// dial connects a socket.io-client-go client that joined room "r", once the
+// server's handlers are in place (its "ready" event).
 func dial(t *testing.T, s *server) *siotest.Client {
 	t.Helper()
-	c := siotest.Dial(t, s.url, "/", nil)
-	if got := c.Call("join", "r"); len(got) != 1 || got[0] != "ok" {
-		t.Fatalf("join: %v", got)
+	return dialWith(t, s, nil)
+}
+
+func dialWith(t *testing.T, s *server, configure func(*client.Options)) *siotest.Client {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		c := siotest.DialWith(t, s.url, "/", configure, "ready")
+		select {
+		case <-c.Chan("ready"):
+			if got := c.Call("join", "r"); len(got) != 1 || got[0] != "ok" {
+				t.Fatalf("join: %v", got)
+			}
+			return c
+		case <-time.After(3 * time.Second):
+			// socket.io-client-go can lose an event that overtakes CONNECT.
+			c.S.Disconnect()
+			if attempt == 3 {
+				t.Fatal("no ready event")
+			}
+		}
 	}
-	return c
 }
 
 // rawClient is a bare Engine.IO v4 WebSocket client: it sees the frames
@@ -304,7 +322,7 @@ func TestPayloadsAndDirections(t *testing.T) {
 	}
 	t.Run("websocket", func(t *testing.T) { check(t, dial(t, s)) })
 	t.Run("polling-upgrade", func(t *testing.T) {
-		c := siotest.DialWith(t, s.url, "/", func(o *client.Options) {
+		c := dialWith(t, s, func(o *client.Options) {
 			o.SetTransports(types.NewSet(client.Polling, client.WebSocket))
 			o.SetUpgrade(true)
 		})
