@@ -140,6 +140,10 @@ func (w *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.conn = &corkConn{Conn: c, held: !w.returned}
+	// engine.io keeps the request's ResponseWriter for the connection's
+	// lifetime; let go of net/http's (its 4 KiB read and write buffers are
+	// garbage after the hijack).
+	w.ResponseWriter = hijacked{w.Header()}
 	return w.conn, rw, nil
 }
 
@@ -154,3 +158,13 @@ func (w *hijacker) done() {
 
 // Unwrap lets http.ResponseController reach the server's ResponseWriter.
 func (w *hijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hijacked stands in for the ResponseWriter of a hijacked connection: it
+// writes nothing, as net/http's would.
+type hijacked struct{ header http.Header }
+
+func (h hijacked) Header() http.Header { return h.header }
+
+func (hijacked) Write([]byte) (int, error) { return 0, http.ErrHijacked }
+
+func (hijacked) WriteHeader(int) {}

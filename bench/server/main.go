@@ -19,17 +19,20 @@
 //	SIOREDIS_INBOX    the adapter's per-namespace inbox bound (WithInboxSize); the
 //	                  library default (65536) holds S2's 5000-message burst (Node's
 //	                  adapter buffers without bound)
-//	SIOREDIS_WS_COALESCE=1
-//	                  experiment: coalesce WebSocket frames into fewer write(2) calls
-//	                  (see coalesce.go); off by default
+//	SIOREDIS_WSTRANSPORT
+//	                  "batched" (default): sioredis/wstransport, the loss-free WebSocket
+//	                  transport that sends each flushed batch with one write(2);
+//	                  "stock": engine.io v2.5.0's own transport (one write(2) per frame,
+//	                  with the internal/enginefix workaround for its broadcast loss)
 //	SIOREDIS_PPROF    optional host:port: serve net/http/pprof there (e.g. 127.0.0.1:6060);
 //	                  port 0 picks a free port, printed on stderr ("pprof: http://...")
 //	SIOREDIS_CPUPROFILE
 //	                  optional path prefix: write a CPU profile from "ready" to SIGTERM
 //	                  to <prefix>-<NODE_ID>.pprof
 //	SIOREDIS_WS_PREENCODED=1
-//	                  disable the workaround for the engine.io v2.5.0 broadcast bug
-//	                  (see internal/enginefix) and reproduce the message loss
+//	                  with the stock transport: disable the workaround for the engine.io
+//	                  v2.5.0 broadcast bug (see internal/enginefix) and reproduce the
+//	                  message loss
 //
 // Client events (all with an ack): join(room), ping(), blast({count, size,
 // rate?, room?, event?}), fetch({count}), as in the contract. The server
@@ -57,6 +60,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sioredis/sioredis/internal/enginefix"
+	"github.com/sioredis/sioredis/wstransport"
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io/v2/socket"
 
@@ -111,8 +115,17 @@ func run() error {
 	// socket.io-client offers (Node's default is off too).
 	opts.SetPerMessageDeflate(nil)
 	opts.SetTransports(types.NewSet("polling", "websocket"))
-	if os.Getenv("SIOREDIS_WS_PREENCODED") != "1" {
-		opts.SetParser(enginefix.Parser())
+	batched := true
+	switch v := os.Getenv("SIOREDIS_WSTRANSPORT"); v {
+	case "", "batched":
+		wstransport.Install()
+	case "stock":
+		batched = false
+		if os.Getenv("SIOREDIS_WS_PREENCODED") != "1" {
+			opts.SetParser(enginefix.Parser())
+		}
+	default:
+		return fmt.Errorf("SIOREDIS_WSTRANSPORT=%q: want batched or stock", v)
 	}
 
 	var rdb *redis.Client
@@ -154,8 +167,8 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	var handler http.Handler = io.ServeHandler(nil)
-	if os.Getenv("SIOREDIS_WS_COALESCE") == "1" {
-		handler = coalescing(handler)
+	if batched {
+		handler = wstransport.Handler(handler)
 	}
 	mux.Handle("/socket.io/", handler)
 	mux.HandleFunc("/", http.NotFound)
