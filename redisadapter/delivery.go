@@ -26,7 +26,7 @@ func (a *Adapter) deliver(p *parser.Packet, opts *socket.BroadcastOptions) {
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(p)
 		}
-		s.Client().WriteToEngine(encoded, wo)
+		write(s, encoded, wo)
 	})
 }
 
@@ -47,9 +47,28 @@ func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(p)
 		}
-		s.Client().WriteToEngine(encoded, wo)
+		write(s, encoded, wo)
 	})
 	countCb(n)
+}
+
+// write hands one encoded packet to a socket's engine connection. The common
+// case, a packet encoded as one text buffer, gets a read-only view of the
+// shared bytes instead of Client.WriteToEngine's deep copy per socket (a
+// reader consumes only its own view; nothing writes to packet data once
+// queued). Packets with binary attachments keep WriteToEngine, whose lock
+// keeps their parts together.
+func write(s *socket.Socket, encoded []types.BufferInterface, wo *socket.WriteOptions) {
+	sb, ok := encoded[0].(*types.StringBuffer)
+	if len(encoded) != 1 || !ok {
+		s.Client().WriteToEngine(encoded, wo)
+		return
+	}
+	conn := s.Client().Conn()
+	if wo.Volatile && !conn.Transport().Writable() {
+		return // as WriteToEngine: a volatile packet is dropped while the transport is busy
+	}
+	conn.Write(types.NewStringBuffer(sb.Bytes()), &wo.Options, nil)
 }
 
 func writeOptions(opts *socket.BroadcastOptions) *socket.WriteOptions {

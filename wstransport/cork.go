@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // maxCorked bounds what a corked connection holds before it writes anyway,
@@ -28,6 +29,34 @@ type corkConn struct {
 	corked bool
 	held   bool
 	buf    *[]byte
+	// deadline is the write deadline last set, to skip gorilla's
+	// per-frame resets to "none" (each costs a lock in the runtime poller).
+	deadline time.Time
+}
+
+// SetWriteDeadline sets the connection's write deadline when it changes.
+func (c *corkConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.Equal(c.deadline) {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.deadline = t
+	return nil
+}
+
+// SetDeadline sets both deadlines (see SetWriteDeadline).
+func (c *corkConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.Conn.SetDeadline(t); err != nil {
+		return err
+	}
+	c.deadline = t
+	return nil
 }
 
 // Write buffers p while corked or held, else writes it.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // countingConn records each Write it gets.
@@ -99,5 +100,33 @@ func TestCorkReportsWriteErrors(t *testing.T) {
 	}
 	if _, err := c.Write([]byte("x")); err == nil {
 		t.Fatal("Write on a closed pipe: no error")
+	}
+}
+
+// deadlineConn counts SetWriteDeadline calls.
+type deadlineConn struct {
+	countingConn
+	sets int
+}
+
+func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.sets++; return nil }
+
+func TestCorkSkipsUnchangedWriteDeadlines(t *testing.T) {
+	under := &deadlineConn{}
+	c := &corkConn{Conn: under}
+	for i := 0; i < 3; i++ {
+		if err := c.SetWriteDeadline(time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if under.sets != 0 {
+		t.Fatalf("%d calls to set the unset deadline", under.sets)
+	}
+	d := time.Now().Add(time.Second)
+	_ = c.SetWriteDeadline(d)
+	_ = c.SetWriteDeadline(d)
+	_ = c.SetWriteDeadline(time.Time{})
+	if under.sets != 2 {
+		t.Fatalf("%d deadline changes reached the connection, want 2", under.sets)
 	}
 }
