@@ -1,9 +1,12 @@
 package protocol
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zishang520/socket.io/v2/socket"
 )
 
 // benchBroadcast is a typical room broadcast:
@@ -124,5 +127,64 @@ func BenchmarkDecodeClusterMessage(b *testing.B) {
 		if _, err := DecodeClusterMessage(payload); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// benchFetchSockets is a fetchSockets answer of one server with 100
+// sockets (the harness's S6), each with the handshake of a socket.io-client
+// 4.x WebSocket connection as Node writes it.
+func benchFetchSockets() *Response {
+	socks := make([]SocketInfo, 100)
+	for i := range socks {
+		id := fmt.Sprintf("sock%016dAAAB", i)
+		socks[i] = SocketInfo{
+			ID: id,
+			Handshake: &socket.Handshake{
+				Headers: map[string][]string{
+					"Host":                     {"127.0.0.1:3001"},
+					"Connection":               {"Upgrade"},
+					"Upgrade":                  {"websocket"},
+					"Sec-Websocket-Version":    {"13"},
+					"Sec-Websocket-Key":        {"dGhlIHNhbXBsZSBub25jZQ=="},
+					"Sec-Websocket-Extensions": {"permessage-deflate; client_max_window_bits"},
+				},
+				Time:    "Thu Nov 21 2026 10:27:00 GMT+0000 (Coordinated Universal Time)",
+				Address: "127.0.0.1",
+				Issued:  1795257879711 + int64(i),
+				Url:     "/socket.io/?EIO=4&transport=websocket",
+				Query:   map[string][]string{"EIO": {"4"}, "transport": {"websocket"}},
+				Auth:    map[string]any{},
+			},
+			Rooms: []string{id, "bench"},
+		}
+	}
+	return &Response{Type: RequestRemoteFetch, RequestID: "abcdef123456", Sockets: socks}
+}
+
+func BenchmarkFetchSocketsResponse(b *testing.B) {
+	for _, format := range []string{"msgpack", "json"} {
+		r := benchFetchSockets()
+		r.Msgpack = format == "msgpack"
+		b.Run("encode/"+format, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := EncodeResponse(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("decode/"+format, func(b *testing.B) {
+			payload, err := EncodeResponse(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeResponse(payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

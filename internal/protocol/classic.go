@@ -335,10 +335,26 @@ func EncodeResponse(r *Response) ([]byte, error) {
 	return marshalJSON(o)
 }
 
-// DecodeResponse decodes a classic response (JSON or msgpack).
+// DecodeResponse decodes a classic response (JSON or msgpack). The sockets
+// of a REMOTE_FETCH answer are decoded straight into SocketInfo values.
 func DecodeResponse(payload []byte) (*Response, error) {
-	m, err := decodeAny(payload)
+	tr, end, err := newTokenReader(payload)
 	if err != nil {
+		return nil, err
+	}
+	var socks socketList
+	m, err := readObject(tr, "message", func(key string, _ map[string]any) (bool, error) {
+		if key != "sockets" {
+			return false, nil
+		}
+		var err error
+		socks, err = readSocketList(tr, true)
+		return true, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := end(); err != nil {
 		return nil, err
 	}
 	r := &Response{Type: -1}
@@ -358,17 +374,10 @@ func DecodeResponse(payload []byte) (*Response, error) {
 	if r.Rooms, err = optStrings(m, "rooms"); err != nil {
 		return nil, err
 	}
-	if s, ok := m["sockets"].([]any); ok && len(s) > 0 {
-		if _, isID := s[0].(string); isID {
-			r.SocketIDs, err = optStrings(m, "sockets")
-		} else {
-			r.Sockets, err = decodeSockets(s)
-		}
-		if err != nil {
-			return nil, err
-		}
-	} else if v, ok := m["sockets"]; ok && v != nil && !isEmptyArray(v) {
-		return nil, fmt.Errorf("%w: sockets is %s", ErrMalformed, typeName(v))
+	if socks.isIDs {
+		r.SocketIDs = socks.ids
+	} else if len(socks.infos) > 0 {
+		r.Sockets = socks.infos
 	}
 	r.Data = m["data"]
 	r.Ack = m["packet"]
@@ -383,9 +392,4 @@ func DecodeResponse(payload []byte) (*Response, error) {
 		return nil, fmt.Errorf("%w: BROADCAST_CLIENT_COUNT without clientCount", ErrMalformed)
 	}
 	return r, nil
-}
-
-func isEmptyArray(v any) bool {
-	a, ok := v.([]any)
-	return ok && len(a) == 0
 }

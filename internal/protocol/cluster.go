@@ -144,9 +144,48 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 // DecodeClusterMessage decodes an envelope, JSON when the first byte is '{',
 // msgpack otherwise. Unknown types decode with only the envelope fields set.
 func DecodeClusterMessage(payload []byte) (*ClusterMessage, error) {
-	env, err := decodeAny(payload)
+	return decodeClusterMessage(payload, false)
+}
+
+// decodeClusterMessage decodes the data of a FETCH_SOCKETS_RESPONSE typed:
+// at once when the type comes before the data (Node and Go write it
+// first), in a second pass (fetchData) otherwise.
+func decodeClusterMessage(payload []byte, fetchData bool) (*ClusterMessage, error) {
+	tr, end, err := newTokenReader(payload)
 	if err != nil {
 		return nil, err
+	}
+	var socks socketList
+	var data map[string]any // a typed-decoded data, nil otherwise
+	env, err := readObject(tr, "message", func(key string, env map[string]any) (bool, error) {
+		if key != "data" || !fetchData && env["type"] != any(float64(MsgFetchSocketsResponse)) {
+			return false, nil
+		}
+		d, err := readObject(tr, "data", func(key string, _ map[string]any) (bool, error) {
+			if key != "sockets" {
+				return false, nil
+			}
+			var err error
+			socks, err = readSocketList(tr, false)
+			return true, err
+		})
+		if d == nil {
+			d = map[string]any{}
+		}
+		data = d
+		return true, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := end(); err != nil {
+		return nil, err
+	}
+	if data != nil {
+		if env == nil {
+			env = map[string]any{}
+		}
+		env["data"] = data
 	}
 	t, ok, err := optInt(env, "type")
 	if err != nil {
@@ -198,7 +237,12 @@ func DecodeClusterMessage(payload []byte) (*ClusterMessage, error) {
 	case MsgFetchSockets:
 		m.Opts, err = decodeOptions(d["opts"])
 	case MsgFetchSocketsResponse:
-		m.Sockets, err = decodeSockets(d["sockets"])
+		if data == nil && !fetchData {
+			return decodeClusterMessage(payload, true)
+		}
+		if socks.present {
+			m.Sockets = socks.infos
+		}
 	case MsgServerSideEmit:
 		m.EmitData, err = decodeEventData(d["packet"], "server-side emit packet")
 	case MsgServerSideEmitResponse, MsgBroadcastAck:

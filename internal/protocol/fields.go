@@ -56,8 +56,12 @@ func optRequestID(m map[string]any) (id string, present bool, err error) {
 }
 
 func optBool(m map[string]any, key string) (bool, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
+	return boolValue(m[key], key)
+}
+
+// boolValue checks the value of field key: a boolean, or null.
+func boolValue(v any, key string) (bool, error) {
+	if v == nil {
 		return false, nil
 	}
 	b, ok := v.(bool)
@@ -68,8 +72,12 @@ func optBool(m map[string]any, key string) (bool, error) {
 }
 
 func optInt(m map[string]any, key string) (int64, bool, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
+	return intValue(m[key], key)
+}
+
+// intValue checks the value of field key: a whole number, or null.
+func intValue(v any, key string) (int64, bool, error) {
+	if v == nil {
 		return 0, false, nil
 	}
 	f, ok := v.(float64)

@@ -397,6 +397,15 @@ func (d *mpDecoder) ext(n int) (any, error) {
 
 // internKey returns the protocol's own key names without allocating.
 func internKey(p []byte) string {
+	if k := protocolKey(p); k != "" {
+		return k
+	}
+	return string(p)
+}
+
+// protocolKey returns the key names of the protocol as constants, "" for
+// any other name.
+func protocolKey(p []byte) string {
 	switch string(p) {
 	case "type":
 		return "type"
@@ -434,6 +443,24 @@ func internKey(p []byte) string {
 		return "id"
 	case "handshake":
 		return "handshake"
+	case "headers":
+		return "headers"
+	case "time":
+		return "time"
+	case "address":
+		return "address"
+	case "xdomain":
+		return "xdomain"
+	case "secure":
+		return "secure"
+	case "issued":
+		return "issued"
+	case "url":
+		return "url"
+	case "query":
+		return "query"
+	case "auth":
+		return "auth"
 	}
-	return string(p)
+	return ""
 }
