@@ -33,6 +33,8 @@ type Adapter struct {
 	requests requestTable[*pendingRequest]
 	acks     requestTable[*ackRequest]
 
+	handshakes handshakeCache // encoded handshakes of local sockets (fetchSockets)
+
 	// channels (classic)
 	bcastChan, reqChan, respChan, specificRespChan string
 
@@ -154,6 +156,7 @@ func (a *Adapter) Close() {
 	}
 	close(a.stop)
 	a.wg.Wait()
+	a.handshakes.clear()
 	a.b.release()
 	a.Adapter.Close()
 }
@@ -676,10 +679,7 @@ func (a *Adapter) onRequest(payload []byte) {
 		}
 		var local []socket.SocketDetails
 		a.Adapter.FetchSockets(r.Opts.SocketOptions())(func(s []socket.SocketDetails, _ error) { local = s })
-		infos := make([]protocol.SocketInfo, len(local))
-		for i, s := range local {
-			infos[i] = protocol.SocketInfoFromDetails(s)
-		}
+		infos := a.describe(local)
 		// msgpack: half the decoding cost of JSON for the requester (Go or
 		// Node: both accept either on response channels).
 		a.respond(&protocol.Response{Type: r.Type, RequestID: r.RequestID, Sockets: infos, Msgpack: true}, r.UID, false)

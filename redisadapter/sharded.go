@@ -308,10 +308,7 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 	case protocol.MsgFetchSockets:
 		var local []socket.SocketDetails
 		a.Adapter.FetchSockets(m.Opts.SocketOptions())(func(s []socket.SocketDetails, _ error) { local = s })
-		infos := make([]protocol.SocketInfo, len(local))
-		for i, s := range local {
-			infos[i] = protocol.SocketInfoFromDetails(s)
-		}
+		infos := a.describe(local)
 		a.respondCluster(m.UID, &protocol.ClusterMessage{Type: protocol.MsgFetchSocketsResponse, RequestID: m.RequestID, Sockets: infos, Msgpack: true})
 	case protocol.MsgServerSideEmit:
 		if !m.HasRequestID {

@@ -305,7 +305,7 @@ func EncodeResponse(r *Response) ([]byte, error) {
 	case RequestAllRooms:
 		o = obj{{"requestId", r.RequestID}, {"rooms", stringsToAny(r.Rooms)}}
 	case RequestRemoteFetch:
-		socks, err := socketsWire(r.Sockets)
+		socks, err := socketsWire(r.Sockets, r.Msgpack)
 		if err != nil {
 			return nil, err
 		}

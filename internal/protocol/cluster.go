@@ -103,7 +103,7 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"requestId", m.RequestID}}
 	case MsgFetchSocketsResponse:
 		binaryCapable = true
-		socks, err := socketsWire(m.Sockets)
+		socks, err := socketsWire(m.Sockets, m.Msgpack)
 		if err != nil {
 			return nil, err
 		}

@@ -137,17 +137,25 @@ func Rooms(rooms []socket.Room) []string {
 
 // SocketInfoFromDetails describes a local socket for a fetchSockets answer.
 func SocketInfoFromDetails(d socket.SocketDetails) SocketInfo {
-	info := SocketInfo{ID: string(d.Id()), Handshake: withHost(d), Data: d.Data(), Rooms: []string{}}
+	return SocketInfoWithHandshake(d, HandshakeOf(d), nil)
+}
+
+// SocketInfoWithHandshake describes a local socket with a handshake
+// computed earlier by [HandshakeOf] and, optionally, its encoding by
+// [EncodeHandshake].
+func SocketInfoWithHandshake(d socket.SocketDetails, hs *socket.Handshake, enc *EncodedHandshake) SocketInfo {
+	info := SocketInfo{ID: string(d.Id()), Handshake: hs, EncodedHandshake: enc, Data: d.Data(), Rooms: []string{}}
 	if r := d.Rooms(); r != nil {
 		info.Rooms = roomsOf(r)
 	}
 	return info
 }
 
-// withHost returns the socket's handshake with the Host header that Node
-// includes and net/http keeps outside of the header map. The socket's own
-// handshake is not modified.
-func withHost(d socket.SocketDetails) *socket.Handshake {
+// HandshakeOf returns the handshake a fetchSockets answer carries for a
+// local socket: its own, with the Host header that Node includes and
+// net/http keeps outside of the header map. The socket's own handshake is
+// not modified.
+func HandshakeOf(d socket.SocketDetails) *socket.Handshake {
 	hs := d.Handshake()
 	s, ok := d.(*socket.Socket)
 	if !ok || hs == nil || hs.Headers["Host"] != nil {

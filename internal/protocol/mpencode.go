@@ -82,6 +82,8 @@ func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
 		return appendMsgpackUint(b, x), nil
 	case time.Time:
 		return appendMsgpackTime(b, x), nil
+	case rawMsgpack:
+		return append(b, x...), nil
 	case obj:
 		b = appendMsgpackHeader(b, len(x), 0x80, 0xde)
 		for _, e := range x {

@@ -101,6 +101,8 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendUint(b, uint64(x), 10), nil
 	case uint64:
 		return strconv.AppendUint(b, x, 10), nil
+	case rawMsgpack:
+		return nil, errors.New("sioredis: msgpack value in a JSON message")
 	case obj:
 		b = append(b, '{')
 		for i, e := range x {

@@ -20,27 +20,61 @@ type SocketInfo struct {
 	Rooms []string
 	// Data is socket.data, in wire form once decoded.
 	Data any
+	// EncodedHandshake, when set, is Handshake already encoded by
+	// [EncodeHandshake]: msgpack answers splice it instead of encoding
+	// Handshake again. Decoders leave it nil.
+	EncodedHandshake *EncodedHandshake
+}
+
+// EncodedHandshake is a handshake in the msgpack form of a fetchSockets
+// answer. A handshake never changes after the connection, so a server can
+// encode each socket's once instead of on every fetchSockets request.
+type EncodedHandshake struct {
+	msgpack rawMsgpack
+}
+
+// rawMsgpack is an already encoded msgpack value, written verbatim.
+type rawMsgpack []byte
+
+// EncodeHandshake encodes a handshake as fetchSockets answers carry it
+// (see SocketInfo.EncodedHandshake).
+func EncodeHandshake(h *socket.Handshake) (*EncodedHandshake, error) {
+	w, err := handshakeWire(h)
+	if err != nil {
+		return nil, err
+	}
+	b, err := marshalMsgpack(w)
+	if err != nil {
+		return nil, err
+	}
+	return &EncodedHandshake{msgpack: b}, nil
 }
 
 // wire encodes a socket description. Data that cannot be encoded (a
 // function, a channel, NaN...) is sent as null rather than failing the whole
 // fetchSockets answer, much as JSON.stringify drops what it cannot write.
-func (s SocketInfo) wire() (obj, error) {
+//
+// For a msgpack answer, an EncodedHandshake is spliced as is.
+func (s SocketInfo) wire(msgpack bool) (obj, error) {
 	data, err := ToWire(s.Data)
 	if err != nil {
 		data = nil
 	}
-	hs, err := handshakeWire(s.Handshake)
-	if err != nil {
+	var hs any
+	if msgpack && s.EncodedHandshake != nil {
+		hs = s.EncodedHandshake.msgpack
+	} else if hs, err = handshakeWire(s.Handshake); err != nil {
 		return nil, fmt.Errorf("socket %s handshake: %w", s.ID, err)
 	}
 	return obj{{"id", s.ID}, {"handshake", hs}, {"rooms", stringsToAny(s.Rooms)}, {"data", data}}, nil
 }
 
-func socketsWire(s []SocketInfo) ([]obj, error) {
+// socketsWire describes sockets for an answer, in msgpack when msgpack is
+// set (JSON or msgpack otherwise).
+func socketsWire(s []SocketInfo, msgpack bool) ([]obj, error) {
 	out := make([]obj, len(s))
 	for i, e := range s {
-		w, err := e.wire()
+		w, err := e.wire(msgpack)
 		if err != nil {
 			return nil, err
 		}
