@@ -95,8 +95,14 @@ func (a *Adapter) apply(opts *socket.BroadcastOptions, fn func(*socket.Socket)) 
 		}
 	}
 	if opts != nil && opts.Rooms != nil && opts.Rooms.Len() > 0 {
-		seen := map[socket.SocketId]struct{}{}
-		for _, r := range opts.Rooms.Keys() {
+		rooms := opts.Rooms.Keys()
+		// A socket is in a room once: only several rooms need the
+		// bookkeeping that sends to each socket once.
+		var seen map[socket.SocketId]struct{}
+		if len(rooms) > 1 {
+			seen = map[socket.SocketId]struct{}{}
+		}
+		for _, r := range rooms {
 			ids, ok := a.Rooms().Load(r)
 			if !ok {
 				continue
@@ -109,7 +115,9 @@ func (a *Adapter) apply(opts *socket.BroadcastOptions, fn func(*socket.Socket)) 
 					continue
 				}
 				if s, ok := sockets.Load(id); ok {
-					seen[id] = struct{}{}
+					if seen != nil {
+						seen[id] = struct{}{}
+					}
 					fn(s)
 				}
 			}

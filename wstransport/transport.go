@@ -166,7 +166,7 @@ func (t *transport) write(p *packet.Packet) error {
 		}
 	}
 	if t.Protocol() == 4 {
-		if prefix, ok := eioparser.PACKET_TYPES[p.Type]; ok {
+		if prefix, ok := packetType(p.Type); ok {
 			switch d := p.Data.(type) {
 			case nil:
 				return t.message(ws.TextMessage, compress, typePrefix[prefix][:], nil)
@@ -182,6 +182,16 @@ func (t *transport) write(p *packet.Packet) error {
 		return err
 	}
 	return t.message(messageType(data), compress, nil, data.Bytes())
+}
+
+// packetType is the Engine.IO type prefix of t, without a map lookup for
+// the packet type that matters (messages).
+func packetType(t packet.Type) (byte, bool) {
+	if t == packet.MESSAGE {
+		return '4', true
+	}
+	b, ok := eioparser.PACKET_TYPES[t]
+	return b, ok
 }
 
 func messageType(b types.BufferInterface) int {
