@@ -153,8 +153,13 @@ var typePrefix = func() (b [256][1]byte) {
 
 // write sends one packet as one WebSocket message.
 func (t *transport) write(p *packet.Packet) error {
-	if c, ok := p.Data.(io.Closer); ok {
-		defer c.Close()
+	// Engine.IO closes closable packet data once written. Our buffers are
+	// not closable; test the concrete type first, an interface assertion
+	// per packet is measurable.
+	if _, plain := p.Data.(*types.StringBuffer); !plain {
+		if c, ok := p.Data.(io.Closer); ok {
+			defer c.Close()
+		}
 	}
 	compress := false
 	if p.Options != nil {
