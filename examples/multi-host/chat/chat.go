@@ -31,6 +31,7 @@ import (
 
 	"github.com/sioredis/sioredis/examples/multi-host/events"
 	"github.com/sioredis/sioredis/redisadapter"
+	"github.com/sioredis/sioredis/wstransport"
 )
 
 const (
@@ -109,13 +110,16 @@ func New(cfg Config) (*Host, error) {
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	// Loss-free, batched WebSocket writes (process-wide; the first call
+	// installs it, before this process serves anything).
+	wstransport.Install()
 	opts := socket.DefaultServerOptions()
 	opts.SetAdapter(h.builder)
 	h.io = socket.NewServer(nil, opts)
 	h.io.On("connection", func(args ...any) { h.onConnection(args[0].(*socket.Socket)) })
 
 	h.mux = http.NewServeMux()
-	h.mux.Handle("/socket.io/", h.io.ServeHandler(nil))
+	h.mux.Handle("/socket.io/", wstransport.Handler(h.io.ServeHandler(nil)))
 	h.mux.HandleFunc("GET /healthz", h.serveHealthz)
 	h.mux.Handle("GET /assets/", assetHandler())
 	h.mux.HandleFunc("GET /{$}", h.servePage)
