@@ -1,6 +1,8 @@
 package redisadapter
 
 import (
+	"github.com/sioredis/sioredis/wstransport"
+	"github.com/zishang520/engine.io/v2/transports"
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
@@ -21,12 +23,12 @@ import (
 func (a *Adapter) deliver(p *parser.Packet, opts *socket.BroadcastOptions) {
 	wo := writeOptions(opts)
 	p.Nsp = a.name
-	encoded := a.Nsp().Server().Encoder().Encode(p)
+	w := newPacketWriter(a.Nsp().Server().Encoder().Encode(p), wo)
 	a.apply(opts, func(s *socket.Socket) {
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(p)
 		}
-		write(s, encoded, wo)
+		w.write(s)
 	})
 }
 
@@ -39,7 +41,7 @@ func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions
 	// unique on each of them.
 	id := a.Nsp().Ids()
 	p.Id = &id
-	encoded := a.Nsp().Server().Encoder().Encode(p)
+	w := newPacketWriter(a.Nsp().Server().Encoder().Encode(p), wo)
 	var n uint64
 	a.apply(opts, func(s *socket.Socket) {
 		n++
@@ -47,28 +49,52 @@ func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(p)
 		}
-		write(s, encoded, wo)
+		w.write(s)
 	})
 	countCb(n)
 }
 
-// write hands one encoded packet to a socket's engine connection. The common
-// case, a packet encoded as one text buffer, gets a read-only view of the
-// shared bytes instead of Client.WriteToEngine's deep copy per socket (a
-// reader consumes only its own view; nothing writes to packet data once
-// queued). Packets with binary attachments keep WriteToEngine, whose lock
-// keeps their parts together.
-func write(s *socket.Socket, encoded []types.BufferInterface, wo *socket.WriteOptions) {
-	sb, ok := encoded[0].(*types.StringBuffer)
-	if len(encoded) != 1 || !ok {
-		s.Client().WriteToEngine(encoded, wo)
+// packetWriter hands one encoded packet to many sockets' engine
+// connections.
+//
+// The common case, a packet encoded as one text buffer, is not deep-copied
+// per socket as Client.WriteToEngine does: a WebSocket connection under
+// sioredis/wstransport gets the shared buffer itself (that transport reads
+// packet data without consuming it), any other connection a read-only view
+// of the shared bytes (a reader consumes only its own view; nothing writes
+// to packet data once queued). Packets with binary attachments keep
+// WriteToEngine, whose lock keeps their parts together.
+type packetWriter struct {
+	encoded []types.BufferInterface
+	wo      *socket.WriteOptions
+	text    *types.StringBuffer // nil unless the packet is one text buffer
+	shared  bool                // wstransport serves WebSocket connections
+}
+
+func newPacketWriter(encoded []types.BufferInterface, wo *socket.WriteOptions) *packetWriter {
+	w := &packetWriter{encoded: encoded, wo: wo}
+	if sb, ok := encoded[0].(*types.StringBuffer); ok && len(encoded) == 1 {
+		w.text = sb
+		w.shared = wstransport.Installed()
+	}
+	return w
+}
+
+func (w *packetWriter) write(s *socket.Socket) {
+	if w.text == nil {
+		s.Client().WriteToEngine(w.encoded, w.wo)
 		return
 	}
 	conn := s.Client().Conn()
-	if wo.Volatile && !conn.Transport().Writable() {
+	t := conn.Transport()
+	if w.wo.Volatile && !t.Writable() {
 		return // as WriteToEngine: a volatile packet is dropped while the transport is busy
 	}
-	conn.Write(types.NewStringBuffer(sb.Bytes()), &wo.Options, nil)
+	var data types.BufferInterface = w.text
+	if !w.shared || t.Name() != transports.WEBSOCKET {
+		data = types.NewStringBuffer(w.text.Bytes())
+	}
+	conn.Write(data, &w.wo.Options, nil)
 }
 
 func writeOptions(opts *socket.BroadcastOptions) *socket.WriteOptions {

@@ -138,15 +138,17 @@ func (c countingConn) Write(p []byte) (int, error) {
 // server's handlers are in place (its "ready" event).
 func dial(t *testing.T, s *server) *siotest.Client {
 	t.Helper()
-	return dialWith(t, s, nil)
+	return dialWith(t, s.url, "ready", nil)
 }
 
-func dialWith(t *testing.T, s *server, configure func(*client.Options)) *siotest.Client {
+// dialWith is dial for any server that emits ready once its handlers are in
+// place and acks "join" with ["ok"], with client options of the caller's.
+func dialWith(t *testing.T, url, ready string, configure func(*client.Options)) *siotest.Client {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		c := siotest.DialWith(t, s.url, "/", configure, "ready")
+		c := siotest.DialWith(t, url, "/", configure, ready)
 		select {
-		case <-c.Chan("ready"):
+		case <-c.Chan(ready):
 			if got := c.Call("join", "r"); len(got) != 1 || got[0] != "ok" {
 				t.Fatalf("join: %v", got)
 			}
@@ -155,7 +157,7 @@ func dialWith(t *testing.T, s *server, configure func(*client.Options)) *siotest
 			// socket.io-client-go can lose an event that overtakes CONNECT.
 			c.S.Disconnect()
 			if attempt == 3 {
-				t.Fatal("no ready event")
+				t.Fatalf("no %q event", ready)
 			}
 		}
 	}
@@ -175,8 +177,15 @@ type rawClient struct {
 // attempts are bounded and retried.
 func rawDial(t *testing.T, s *server) *rawClient {
 	t.Helper()
+	return rawDialURL(t, s.url, "ready")
+}
+
+// rawDialURL is rawDial for any server that emits ready once its handlers
+// are in place and acks "join" with ["ok"].
+func rawDialURL(t *testing.T, url, ready string) *rawClient {
+	t.Helper()
 	for attempt := 0; ; attempt++ {
-		c, err := rawConnect(t, s)
+		c, err := rawConnect(t, url, ready)
 		if err == nil {
 			c.send(`420["join","r"]`)
 			c.expectPrefix(`430["ok"]`)
@@ -189,8 +198,8 @@ func rawDial(t *testing.T, s *server) *rawClient {
 }
 
 // rawConnect opens a WebSocket and connects to namespace "/" (3 s at most).
-func rawConnect(t *testing.T, s *server) (*rawClient, error) {
-	u := "ws" + strings.TrimPrefix(s.url, "http") + "/socket.io/?EIO=4&transport=websocket"
+func rawConnect(t *testing.T, url, ready string) (*rawClient, error) {
+	u := "ws" + strings.TrimPrefix(url, "http") + "/socket.io/?EIO=4&transport=websocket"
 	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
 	if err != nil {
 		return nil, err
@@ -198,7 +207,7 @@ func rawConnect(t *testing.T, s *server) (*rawClient, error) {
 	t.Cleanup(func() { _ = conn.Close() })
 	c := &rawClient{t: t, conn: conn}
 	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
-	for _, want := range []string{"0{", "40{", `42["ready"]`} {
+	for _, want := range []string{"0{", "40{", `42["` + ready + `"]`} {
 		_, msg, err := conn.ReadMessage()
 		if err != nil {
 			_ = conn.Close()
@@ -221,7 +230,7 @@ func rawConnect(t *testing.T, s *server) (*rawClient, error) {
 func TestHandlerClosesConnectRace(t *testing.T) {
 	s := startServer(t, true, nil)
 	for i := 0; i < 200; i++ {
-		c, err := rawConnect(t, s)
+		c, err := rawConnect(t, s.url, "ready")
 		if err != nil {
 			t.Fatalf("connection %d: %v", i, err)
 		}
@@ -322,7 +331,7 @@ func TestPayloadsAndDirections(t *testing.T) {
 	}
 	t.Run("websocket", func(t *testing.T) { check(t, dial(t, s)) })
 	t.Run("polling-upgrade", func(t *testing.T) {
-		c := dialWith(t, s, func(o *client.Options) {
+		c := dialWith(t, s.url, "ready", func(o *client.Options) {
 			o.SetTransports(types.NewSet(client.Polling, client.WebSocket))
 			o.SetUpgrade(true)
 		})
