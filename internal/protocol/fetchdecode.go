@@ -37,8 +37,9 @@ const (
 type tokenReader interface {
 	// peek reports the kind of the next value without consuming it.
 	peek() (tokenKind, error)
-	// str reads a string value (peek said kindString).
-	str() (string, error)
+	// str reads a string value (peek said kindString): known when equal
+	// to it, shared through the reader's intern table with intern.
+	str(known string, intern bool) (string, error)
 	// value decodes the next value into a generic tree, as the generic
 	// decoders do.
 	value() (any, error)
@@ -111,7 +112,7 @@ func (r *mpReader) peek() (tokenKind, error) {
 	return kindOther, nil
 }
 
-func (r *mpReader) str() (string, error) {
+func (r *mpReader) str(known string, intern bool) (string, error) {
 	if r.depth() > MaxDepth {
 		return "", fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
 	}
@@ -131,7 +132,13 @@ func (r *mpReader) str() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.strs.get(p), nil
+	switch {
+	case string(p) == known:
+		return known, nil
+	case intern:
+		return r.strs.get(p), nil
+	}
+	return string(p), nil
 }
 
 func (r *mpReader) value() (any, error) { return r.d.value(r.depth()) }
@@ -265,15 +272,18 @@ func (r *jsonReader) peek() (tokenKind, error) {
 }
 
 // quoted turns a raw JSON string into its value: verbatim when it has no
-// escape and is valid UTF-8 (interned when short), through encoding/json
-// otherwise.
-func (r *jsonReader) quoted(raw []byte) (string, error) {
+// escape and is valid UTF-8, through encoding/json otherwise. See
+// tokenReader.str for known and intern.
+func (r *jsonReader) quoted(raw []byte, known string, intern bool) (string, error) {
 	body := raw[1 : len(raw)-1]
 	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		if k := protocolKey(body); k != "" {
-			return k, nil
+		switch {
+		case string(body) == known:
+			return known, nil
+		case intern:
+			return r.strs.get(body), nil
 		}
-		return r.strs.get(body), nil
+		return string(body), nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -282,15 +292,26 @@ func (r *jsonReader) quoted(raw []byte) (string, error) {
 	return s, nil
 }
 
-func (r *jsonReader) str() (string, error) {
+func (r *jsonReader) str(known string, intern bool) (string, error) {
 	raw, err := r.dec.ReadValue()
 	if err != nil {
 		return "", jsonErr(err)
 	}
-	return r.quoted(raw)
+	return r.quoted(raw, known, intern)
 }
 
-func (r *jsonReader) key() (string, error) { return r.str() }
+func (r *jsonReader) key() (string, error) {
+	raw, err := r.dec.ReadValue()
+	if err != nil {
+		return "", jsonErr(err)
+	}
+	if len(raw) > 2 {
+		if k := protocolKey(raw[1 : len(raw)-1]); k != "" {
+			return k, nil
+		}
+	}
+	return r.quoted(raw, "", true)
+}
 
 func (r *jsonReader) value() (any, error) {
 	raw, err := r.dec.ReadValue()
@@ -305,7 +326,7 @@ func (r *jsonReader) value() (any, error) {
 	case 'f':
 		return false, nil
 	case '"':
-		return r.quoted(raw)
+		return r.quoted(raw, "", false)
 	case '{', '[':
 		switch string(raw) {
 		case "{}": // the usual auth
@@ -492,7 +513,7 @@ func readSocketList(r tokenReader, allowIDs bool) (socketList, error) {
 			}
 		}
 		if out.isIDs {
-			s, err := readRoom(r, "sockets")
+			s, err := readRoom(r, "sockets", "")
 			if err != nil {
 				return out, err
 			}
@@ -508,14 +529,15 @@ func readSocketList(r tokenReader, allowIDs bool) (socketList, error) {
 }
 
 // readRoom reads a room name or socket id: a string, or a number turned
-// into its JavaScript form.
-func readRoom(r tokenReader, field string) (string, error) {
+// into its JavaScript form. A room equal to id (the socket's own room)
+// shares its string; other names are interned (rooms are shared).
+func readRoom(r tokenReader, field, id string) (string, error) {
 	k, err := r.peek()
 	if err != nil {
 		return "", err
 	}
 	if k == kindString {
-		return r.str()
+		return r.str(id, id != "")
 	}
 	v, err := r.value()
 	if err != nil {
@@ -527,8 +549,8 @@ func readRoom(r tokenReader, field string) (string, error) {
 	return "", fmt.Errorf("%w: %q holds %s, want strings", ErrMalformed, field, typeName(v))
 }
 
-// readRooms reads an optional array of room names.
-func readRooms(r tokenReader, field string) ([]string, error) {
+// readRooms reads an optional array of room names (see readRoom for id).
+func readRooms(r tokenReader, field, id string) ([]string, error) {
 	k, err := r.peek()
 	if err != nil {
 		return nil, err
@@ -550,7 +572,7 @@ func readRooms(r tokenReader, field string) ([]string, error) {
 		if err != nil || !more {
 			return out, err
 		}
-		s, err := readRoom(r, field)
+		s, err := readRoom(r, field, id)
 		if err != nil {
 			return nil, err
 		}
@@ -558,14 +580,14 @@ func readRooms(r tokenReader, field string) ([]string, error) {
 	}
 }
 
-// readOptString reads a string or null.
-func readOptString(r tokenReader, field string) (string, error) {
+// readOptString reads a string or null, interned with intern.
+func readOptString(r tokenReader, field string, intern bool) (string, error) {
 	k, err := r.peek()
 	if err != nil {
 		return "", err
 	}
 	if k == kindString {
-		return r.str()
+		return r.str("", intern)
 	}
 	v, err := r.value()
 	if err != nil || v == nil {
@@ -580,9 +602,9 @@ func readSocket(r tokenReader, sc *fetchScratch) (SocketInfo, error) {
 		var err error
 		switch key {
 		case "id":
-			s.ID, err = readOptString(r, "id")
+			s.ID, err = readOptString(r, "id", false)
 		case "rooms":
-			s.Rooms, err = readRooms(r, "rooms")
+			s.Rooms, err = readRooms(r, "rooms", s.ID)
 		case "handshake":
 			s.Handshake, err = readHandshake(r, sc)
 		case "data":
@@ -627,11 +649,11 @@ func readHandshake(r tokenReader, sc *fetchScratch) (*socket.Handshake, error) {
 		case "query":
 			h.Query, err = readMultiMap(r, false, sc)
 		case "time":
-			h.Time, err = readOptString(r, key)
+			h.Time, err = readOptString(r, key, true)
 		case "address":
-			h.Address, err = readOptString(r, key)
+			h.Address, err = readOptString(r, key, true)
 		case "url":
-			h.Url, err = readOptString(r, key)
+			h.Url, err = readOptString(r, key, true)
 		case "xdomain":
 			if v, err = r.value(); err == nil {
 				h.Xdomain, err = boolValue(v, key)
@@ -777,7 +799,7 @@ func readMultiValue(r tokenReader, key string, sc *fetchScratch) ([]string, erro
 	}
 	switch k {
 	case kindString:
-		s, err := r.str()
+		s, err := r.str("", true)
 		if err != nil {
 			return nil, err
 		}
@@ -809,7 +831,7 @@ func readMultiValue(r tokenReader, key string, sc *fetchScratch) ([]string, erro
 				}
 				return nil, fmt.Errorf("%w: handshake value of %q is %s", ErrMalformed, key, typeName(v))
 			}
-			s, err := r.str()
+			s, err := r.str("", true)
 			if err != nil {
 				return nil, err
 			}
