@@ -749,14 +749,19 @@ func (a *Adapter) onLegacySocketOp(r *protocol.Request) {
 	}
 }
 
+// peekPrefix is how much of a response PeekRequestID looks at.
+const peekPrefix = 256
+
 // onResponseMessage handles responses on the subscriber goroutine: they
 // only update pending requests, and handling them there means a request made
 // from inside a server-side emit handler cannot deadlock the worker.
 func (a *Adapter) onResponseMessage(m *redis.Message) {
 	// Every server receives every answer on the shared channel: skip the
-	// decoding of those meant for others.
-	payload := []byte(m.Payload)
-	if id, ok := protocol.PeekRequestID(payload); ok {
+	// decoding of those meant for others. Node and Go write the requestId
+	// among the first keys, so the peek only needs the head of the payload
+	// (a fetchSockets answer is tens of kilobytes, not worth copying for
+	// every server); without an answer there, the payload is decoded.
+	if id, ok := protocol.PeekRequestID([]byte(m.Payload[:min(len(m.Payload), peekPrefix)])); ok {
 		_, isAck := a.acks.get(id)
 		_, isReq := a.requests.get(id)
 		if !isAck && !isReq {
@@ -764,7 +769,7 @@ func (a *Adapter) onResponseMessage(m *redis.Message) {
 			return
 		}
 	}
-	r, err := protocol.DecodeResponse(payload)
+	r, err := protocol.DecodeResponse([]byte(m.Payload))
 	if err != nil {
 		a.decodeError(m.Channel, err)
 		return
