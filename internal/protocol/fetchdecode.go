@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -864,17 +865,7 @@ var commonHeaders = func() map[string]string {
 	for _, n := range names {
 		c := http.CanonicalHeaderKey(n)
 		m[c] = c
-		m[toLowerASCII(n)] = c
+		m[strings.ToLower(n)] = c
 	}
 	return m
 }()
-
-func toLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
