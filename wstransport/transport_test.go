@@ -395,3 +395,32 @@ func TestInstalled(t *testing.T) {
 		t.Fatal("Installed() = false after a second Install()")
 	}
 }
+
+// TestPeerGoneMidBurst: a client that vanishes while a large burst is being
+// written (its socket closed, unread data in flight) fails the send, the
+// server disconnects it, and nothing is left behind (the cleanup checks for
+// leaked goroutines).
+func TestPeerGoneMidBurst(t *testing.T) {
+	s := startServer(t, true, nil)
+	gone := make(chan struct{})
+	s.io.On("connection", func(args ...any) {
+		args[0].(*socket.Socket).Once("disconnect", func(...any) { close(gone) })
+	})
+	c := rawDial(t, s)
+	pad := strings.Repeat("x", 10<<10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000; i++ {
+			s.io.To("r").Emit("tick", i, pad)
+		}
+	}()
+	c.next() // the burst has started
+	_ = c.conn.NetConn().Close()
+	select {
+	case <-gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not notice the peer was gone")
+	}
+	<-done
+}
