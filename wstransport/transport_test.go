@@ -32,6 +32,7 @@ type server struct {
 	io     *socket.Server
 	url    string
 	writes atomic.Int64
+	bytes  atomic.Int64
 	gate   gate
 }
 
@@ -131,6 +132,7 @@ type countingConn struct {
 func (c countingConn) Write(p []byte) (int, error) {
 	c.s.gate.wait()
 	c.s.writes.Add(1)
+	c.s.bytes.Add(int64(len(p)))
 	return c.Conn.Write(p)
 }
 
@@ -199,8 +201,12 @@ func rawDialURL(t *testing.T, url, ready string) *rawClient {
 
 // rawConnect opens a WebSocket and connects to namespace "/" (3 s at most).
 func rawConnect(t *testing.T, url, ready string) (*rawClient, error) {
+	return rawConnectWith(t, websocket.DefaultDialer, url, ready)
+}
+
+func rawConnectWith(t *testing.T, d *websocket.Dialer, url, ready string) (*rawClient, error) {
 	u := "ws" + strings.TrimPrefix(url, "http") + "/socket.io/?EIO=4&transport=websocket"
-	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	conn, _, err := d.Dial(u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -423,4 +429,36 @@ func TestPeerGoneMidBurst(t *testing.T) {
 		t.Fatal("the server did not notice the peer was gone")
 	}
 	<-done
+}
+
+// TestCompressedBurst: with permessage-deflate negotiated, compressed frames
+// go through the same batching and arrive whole and in order.
+func TestCompressedBurst(t *testing.T) {
+	s := startServer(t, true, func(o *socket.ServerOptions) {
+		o.SetPerMessageDeflate(&types.PerMessageDeflate{Threshold: 0})
+	})
+	d := &websocket.Dialer{EnableCompression: true}
+	var c *rawClient
+	for attempt := 0; c == nil; attempt++ {
+		var err error
+		if c, err = rawConnectWith(t, d, s.url, "ready"); err != nil && attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+	c.send(`420["join","r"]`)
+	c.expectPrefix(`430["ok"]`)
+	pad := strings.Repeat("abc", 1000)
+	const n = 200
+	before := s.bytes.Load()
+	for i := 0; i < n; i++ {
+		s.io.To("r").Compress(true).Emit("tick", i, pad)
+	}
+	for i := 0; i < n; i++ {
+		if got, want := c.next(), fmt.Sprintf(`42["tick",%d,"%s"]`, i, pad); got != want {
+			t.Fatalf("frame %d: got %.40q..., want %.40q...", i, got, want)
+		}
+	}
+	if sent := s.bytes.Load() - before; sent > int64(n*len(pad)/4) {
+		t.Fatalf("%d bytes on the wire for %d x %d bytes of text: not compressed", sent, n, len(pad))
+	}
 }
