@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -205,7 +206,10 @@ func rawConnect(t *testing.T, url, ready string) (*rawClient, error) {
 }
 
 func rawConnectWith(t *testing.T, d *websocket.Dialer, url, ready string) (*rawClient, error) {
-	u := "ws" + strings.TrimPrefix(url, "http") + "/socket.io/?EIO=4&transport=websocket"
+	u := url + "/socket.io/?EIO=4&transport=websocket"
+	if strings.HasPrefix(url, "http") {
+		u = "ws" + strings.TrimPrefix(u, "http")
+	}
 	conn, _, err := d.Dial(u, nil)
 	if err != nil {
 		return nil, err
@@ -460,5 +464,46 @@ func TestCompressedBurst(t *testing.T) {
 	}
 	if sent := s.bytes.Load() - before; sent > int64(n*len(pad)/4) {
 		t.Fatalf("%d bytes on the wire for %d x %d bytes of text: not compressed", sent, n, len(pad))
+	}
+}
+
+// TestTLSBurst: behind TLS terminated by net/http, the hijacked connection
+// is the tls.Conn; batches go through it whole and in order.
+func TestTLSBurst(t *testing.T) {
+	io := socket.NewServer(nil, nil)
+	io.On("connection", func(args ...any) {
+		sk := args[0].(*socket.Socket)
+		sk.On("join", func(a ...any) {
+			sk.Join(socket.Room(a[0].(string)))
+			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
+		})
+		sk.Emit("ready")
+	})
+	ts := httptest.NewTLSServer(wstransport.Handler(io.ServeHandler(nil)))
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		io.Close(func(error) { close(done) })
+		<-done
+		ts.Close()
+		siotest.AssertNoGoroutines(t, "sioredis/wstransport.")
+	})
+	d := &websocket.Dialer{TLSClientConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig}
+	var c *rawClient
+	for attempt := 0; c == nil; attempt++ {
+		var err error
+		if c, err = rawConnectWith(t, d, "wss"+strings.TrimPrefix(ts.URL, "https"), "ready"); err != nil && attempt == 3 {
+			t.Fatal(err)
+		}
+	}
+	c.send(`420["join","r"]`)
+	c.expectPrefix(`430["ok"]`)
+	const n = 300
+	for i := 0; i < n; i++ {
+		io.To("r").Emit("tick", i)
+	}
+	for i := 0; i < n; i++ {
+		if got, want := c.next(), fmt.Sprintf(`42["tick",%d]`, i); got != want {
+			t.Fatalf("frame %d: got %q, want %q", i, got, want)
+		}
 	}
 }
