@@ -117,30 +117,12 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []obj:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendJSON(b, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendJSONArray(b, x, depth)
 	case []any:
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendJSON(b, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendJSONArray(b, x, depth)
 	case map[string]any:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -358,3 +340,18 @@ const (
 
 var jsonClass = [256]byte{'"': jsonQuote, '{': jsonObject, '[': jsonArray, '}': jsonClose, ']': jsonClose,
 	',': jsonSeparator, ':': jsonSeparator}
+
+// appendJSONArray appends the elements of x as a JSON array.
+func appendJSONArray[T any](b []byte, x []T, depth int) ([]byte, error) {
+	b = append(b, '[')
+	for i, e := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = appendJSON(b, e, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
