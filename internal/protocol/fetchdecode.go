@@ -144,54 +144,33 @@ func (r *mpReader) str(known string, intern bool) (string, error) {
 
 func (r *mpReader) value() (any, error) { return r.d.value(r.depth()) }
 
-func (r *mpReader) enterArray() (int, error) {
-	if r.depth() > MaxDepth {
-		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
-	}
-	if err := r.d.spend(1); err != nil {
-		return 0, err
-	}
-	c := r.d.b[r.d.off]
-	r.d.off++
-	n := int(c & 0x0f)
-	if c >= 0xdc {
-		var err error
-		if n, err = r.d.length(2 << (c - 0xdc)); err != nil {
-			return 0, err
-		}
-	}
-	// Every element takes at least one byte.
-	if n > len(r.d.b)-r.d.off {
-		return 0, fmt.Errorf("%w: %d elements announced, %d bytes remain", ErrMalformed, n, len(r.d.b)-r.d.off)
-	}
-	if n > r.d.budget {
-		return 0, fmt.Errorf("%w: too many values", ErrMalformed)
-	}
-	r.left = append(r.left, n)
-	return n, nil
-}
+func (r *mpReader) enterArray() (int, error) { return r.enter(0xdc, 1, 1, "elements") }
 
-func (r *mpReader) enterObject() (int, error) {
+func (r *mpReader) enterObject() (int, error) { return r.enter(0xde, 2, 1+mapCost, "entries") }
+
+// enter reads an array (slots 1) or map (slots 2: key and value) header
+// whose 16- and 32-bit forms start at wide, and rejects counts that the
+// remaining bytes (at least one per slot) or the value budget cannot hold.
+func (r *mpReader) enter(wide byte, slots, cost int, what string) (int, error) {
 	if r.depth() > MaxDepth {
 		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
 	}
-	if err := r.d.spend(1 + mapCost); err != nil {
+	if err := r.d.spend(cost); err != nil {
 		return 0, err
 	}
 	c := r.d.b[r.d.off]
 	r.d.off++
 	n := int(c & 0x0f)
-	if c >= 0xde {
+	if c >= wide {
 		var err error
-		if n, err = r.d.length(2 << (c - 0xde)); err != nil {
+		if n, err = r.d.length(2 << (c - wide)); err != nil {
 			return 0, err
 		}
 	}
-	// Every entry takes at least two bytes.
-	if n > (len(r.d.b)-r.d.off)/2 {
-		return 0, fmt.Errorf("%w: %d entries announced, %d bytes remain", ErrMalformed, n, len(r.d.b)-r.d.off)
+	if n > (len(r.d.b)-r.d.off)/slots {
+		return 0, fmt.Errorf("%w: %d %s announced, %d bytes remain", ErrMalformed, n, what, len(r.d.b)-r.d.off)
 	}
-	if 2*n > r.d.budget {
+	if slots*n > r.d.budget {
 		return 0, fmt.Errorf("%w: too many values", ErrMalformed)
 	}
 	r.left = append(r.left, n)
