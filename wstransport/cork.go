@@ -9,7 +9,8 @@ import (
 )
 
 // maxCorked bounds what a corked connection holds before it writes anyway,
-// so a large batch streams out in 64 KiB writes instead of growing a buffer.
+// so a large batch streams out in writes of about 64 KiB (the last frame
+// appended may overshoot) instead of growing a buffer.
 const maxCorked = 64 << 10
 
 // corkPool recycles batch buffers across connections: an idle connection
