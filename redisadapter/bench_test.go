@@ -57,12 +57,12 @@ func BenchmarkEncodeBroadcast(b *testing.B) {
 	var size int
 	b.ReportAllocs()
 	for b.Loop() {
-		wp, err := protocol.PacketFromSocket(p)
+		wp, err := redisadapter.PacketFromSocket(p)
 		if err != nil {
 			b.Fatal(err)
 		}
 		wp.Nsp = "/"
-		wo := protocol.OptionsFromSocket(opts)
+		wo := redisadapter.OptionsFromSocket(opts)
 		payload, err := protocol.EncodeBroadcast(&protocol.Broadcast{UID: "abcdef", Packet: wp, Opts: wo})
 		if err != nil {
 			b.Fatal(err)
@@ -101,8 +101,8 @@ func BenchmarkDecodeBroadcast(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				_ = m.Opts.SocketOptions()
-				_ = m.Packet.SocketPacket("/")
+				_ = redisadapter.SocketOptions(m.Opts)
+				_ = redisadapter.SocketPacket(m.Packet, "/")
 			}
 		})
 	}
@@ -345,7 +345,7 @@ func benchSockets(n int) []protocol.SocketInfo {
 		id := fmt.Sprintf("sock%016dAAAB", i)
 		out[i] = protocol.SocketInfo{
 			ID: id,
-			Handshake: &socket.Handshake{
+			Handshake: &protocol.Handshake{
 				Headers: map[string][]string{
 					"Host":                     {"127.0.0.1:3001"},
 					"Connection":               {"Upgrade"},
@@ -400,7 +400,7 @@ func BenchmarkFetchSocketsResponse(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, s := range r.Sockets {
-				_ = s.Details()
+				_ = redisadapter.RemoteDetails(s)
 			}
 		}
 	})

@@ -245,11 +245,11 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 }
 
 func (a *Adapter) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptions) error {
-	wp, err := protocol.PacketFromSocket(p)
+	wp, err := packetFromSocket(p)
 	if err != nil {
 		return err
 	}
-	wo := protocol.OptionsFromSocket(opts)
+	wo := optionsFromSocket(opts)
 	if a.sharded != nil {
 		return a.publishClusterBroadcast(wp, wo, "")
 	}
@@ -314,11 +314,11 @@ func (a *Adapter) newRequestID() string {
 }
 
 func (a *Adapter) publishBroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, id string) error {
-	wp, err := protocol.PacketFromSocket(p)
+	wp, err := packetFromSocket(p)
 	if err != nil {
 		return err
 	}
-	wo := protocol.OptionsFromSocket(opts)
+	wo := optionsFromSocket(opts)
 	if a.sharded != nil {
 		return a.publishClusterBroadcast(wp, wo, id)
 	}
@@ -362,7 +362,7 @@ func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket
 			cb(local, nil)
 			return
 		}
-		wo := protocol.OptionsFromSocket(opts)
+		wo := optionsFromSocket(opts)
 		id := a.newRequestID()
 		req := newPendingRequest(int(protocol.RequestRemoteFetch), int(n-1))
 		req.sockets = local
@@ -458,7 +458,7 @@ func (a *Adapter) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room)
 	if isLocal(opts) {
 		return
 	}
-	a.publishSocketsOp(protocol.RequestRemoteJoin, protocol.MsgSocketsJoin, opts, protocol.Rooms(rooms), false)
+	a.publishSocketsOp(protocol.RequestRemoteJoin, protocol.MsgSocketsJoin, opts, roomStrings(rooms), false)
 }
 
 // DelSockets makes the matching sockets of every server leave rooms.
@@ -468,7 +468,7 @@ func (a *Adapter) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room)
 	if isLocal(opts) {
 		return
 	}
-	a.publishSocketsOp(protocol.RequestRemoteLeave, protocol.MsgSocketsLeave, opts, protocol.Rooms(rooms), false)
+	a.publishSocketsOp(protocol.RequestRemoteLeave, protocol.MsgSocketsLeave, opts, roomStrings(rooms), false)
 }
 
 // DisconnectSockets disconnects the matching sockets of every server.
@@ -487,7 +487,7 @@ func (a *Adapter) publishSocketsOp(rt protocol.RequestType, mt protocol.MessageT
 	if a.closed.Load() {
 		return
 	}
-	wo := protocol.OptionsFromSocket(opts)
+	wo := optionsFromSocket(opts)
 	var payload []byte
 	var err error
 	if a.sharded != nil {
@@ -522,7 +522,7 @@ func (a *Adapter) ServerSideEmit(packet []any) error {
 	if withAck {
 		data = packet[:len(packet)-1]
 	}
-	w, err := protocol.ToWire(data)
+	w, err := toWire(data)
 	if err != nil {
 		err = fmt.Errorf("sioredis: serverSideEmit: %w", err)
 		if withAck {
@@ -619,9 +619,9 @@ func (a *Adapter) onBroadcast(payload []byte) {
 		a.stats.ignored.Add(1)
 		return
 	}
-	opts := msg.Opts.SocketOptions()
+	opts := socketOptions(msg.Opts)
 	opts.Flags.Local = false
-	a.deliver(msg.Packet.SocketPacket(a.name), opts)
+	a.deliver(socketPacket(msg.Packet, a.name), opts)
 }
 
 func (a *Adapter) respond(r *protocol.Response, uid string, shared bool) {
@@ -663,7 +663,7 @@ func (a *Adapter) onRequest(payload []byte) {
 		if r.UID == a.uid {
 			return // applied locally when sent
 		}
-		opts := r.Opts.SocketOptions()
+		opts := socketOptions(r.Opts)
 		switch r.Type {
 		case protocol.RequestRemoteJoin:
 			a.Adapter.AddSockets(opts, toRooms(r.Rooms))
@@ -678,7 +678,7 @@ func (a *Adapter) onRequest(payload []byte) {
 			return
 		}
 		var local []socket.SocketDetails
-		a.Adapter.FetchSockets(r.Opts.SocketOptions())(func(s []socket.SocketDetails, _ error) { local = s })
+		a.Adapter.FetchSockets(socketOptions(r.Opts))(func(s []socket.SocketDetails, _ error) { local = s })
 		infos := a.describe(local)
 		// msgpack: half the decoding cost of JSON for the requester (Go or
 		// Node: both accept either on response channels).
@@ -695,10 +695,7 @@ func (a *Adapter) onRequest(payload []byte) {
 		var once sync.Once
 		reply := socket.Ack(func(args []any, _ error) {
 			once.Do(func() {
-				var v any
-				if len(args) > 0 {
-					v = args[0]
-				}
+				v := ackValue(args)
 				a.respond(&protocol.Response{Type: protocol.RequestServerSideEmit, RequestID: r.RequestID, Data: v}, r.UID, true)
 			})
 		})
@@ -708,19 +705,16 @@ func (a *Adapter) onRequest(payload []byte) {
 		if _, mine := a.acks.get(r.RequestID); mine || r.UID == a.uid {
 			return
 		}
-		opts := r.Opts.SocketOptions()
+		opts := socketOptions(r.Opts)
 		opts.Flags.Local = false
 		id, uid := r.RequestID, r.UID
-		a.deliverWithAck(r.Packet.SocketPacket(a.name), opts, func(n uint64) {
+		a.deliverWithAck(socketPacket(r.Packet, a.name), opts, func(n uint64) {
 			a.respond(&protocol.Response{Type: protocol.RequestBroadcastClientCount, RequestID: id, ClientCount: int64(n)}, uid, false)
 		}, func(args []any, err error) {
 			if err != nil {
 				return
 			}
-			var v any
-			if len(args) > 0 {
-				v = args[0]
-			}
+			v := ackValue(args)
 			a.respond(&protocol.Response{Type: protocol.RequestBroadcastAck, RequestID: id, Ack: v}, uid, false)
 		})
 
@@ -794,7 +788,7 @@ func (a *Adapter) onResponseMessage(m *redis.Message) {
 	case protocol.RequestRemoteFetch:
 		req.answer(func(p *pendingRequest) {
 			for _, s := range r.Sockets {
-				p.sockets = append(p.sockets, s.Details())
+				p.sockets = append(p.sockets, remoteDetails(s))
 			}
 		})
 	case protocol.RequestAllRooms:

@@ -20,8 +20,8 @@ type handshakeCache struct {
 }
 
 type cachedHandshake struct {
-	src *socket.Handshake // the socket's own handshake: a reused id is a miss
-	hs  *socket.Handshake // src with the Host header (protocol.HandshakeOf)
+	src *socket.Handshake   // the socket's own handshake: a reused id is a miss
+	hs  *protocol.Handshake // src with the Host header (handshakeOf)
 	enc *protocol.EncodedHandshake
 }
 
@@ -39,7 +39,7 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 		id, src := d.Id(), d.Handshake()
 		e, ok := c.m[id]
 		if !ok || e.src != src {
-			e = cachedHandshake{src: src, hs: protocol.HandshakeOf(d)}
+			e = cachedHandshake{src: src, hs: handshakeOf(d)}
 			// An encoding error is left to the answer's encoder, which
 			// reports it.
 			e.enc, _ = protocol.EncodeHandshake(e.hs)
@@ -50,7 +50,7 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 				delete(c.m, id)
 			}
 		}
-		infos[i] = protocol.SocketInfoWithHandshake(d, e.hs, e.enc)
+		infos[i] = socketInfoWithHandshake(d, e.hs, e.enc)
 	}
 	return infos
 }

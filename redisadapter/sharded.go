@@ -279,9 +279,9 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 	}
 	switch m.Type {
 	case protocol.MsgBroadcast:
-		opts := m.Opts.SocketOptions()
+		opts := socketOptions(m.Opts)
 		opts.Flags.Local = false
-		pkt := m.Packet.SocketPacket(a.name)
+		pkt := socketPacket(m.Packet, a.name)
 		if !m.HasRequestID {
 			a.deliver(pkt, opts)
 			return
@@ -293,21 +293,18 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 			if err != nil {
 				return
 			}
-			var v any
-			if len(args) > 0 {
-				v = args[0]
-			}
+			v := ackValue(args)
 			a.respondCluster(requester, &protocol.ClusterMessage{Type: protocol.MsgBroadcastAck, RequestID: id, Value: v})
 		})
 	case protocol.MsgSocketsJoin:
-		a.Adapter.AddSockets(m.Opts.SocketOptions(), toRooms(m.Rooms))
+		a.Adapter.AddSockets(socketOptions(m.Opts), toRooms(m.Rooms))
 	case protocol.MsgSocketsLeave:
-		a.Adapter.DelSockets(m.Opts.SocketOptions(), toRooms(m.Rooms))
+		a.Adapter.DelSockets(socketOptions(m.Opts), toRooms(m.Rooms))
 	case protocol.MsgDisconnectSockets:
-		a.Adapter.DisconnectSockets(m.Opts.SocketOptions(), m.Close)
+		a.Adapter.DisconnectSockets(socketOptions(m.Opts), m.Close)
 	case protocol.MsgFetchSockets:
 		var local []socket.SocketDetails
-		a.Adapter.FetchSockets(m.Opts.SocketOptions())(func(s []socket.SocketDetails, _ error) { local = s })
+		a.Adapter.FetchSockets(socketOptions(m.Opts))(func(s []socket.SocketDetails, _ error) { local = s })
 		infos := a.describe(local)
 		a.respondCluster(m.UID, &protocol.ClusterMessage{Type: protocol.MsgFetchSocketsResponse, RequestID: m.RequestID, Sockets: infos, Msgpack: true})
 	case protocol.MsgServerSideEmit:
@@ -319,10 +316,7 @@ func (a *Adapter) onClusterMessage(payload []byte) {
 		id, requester := m.RequestID, m.UID
 		reply := socket.Ack(func(args []any, _ error) {
 			once.Do(func() {
-				var v any
-				if len(args) > 0 {
-					v = args[0]
-				}
+				v := ackValue(args)
 				a.respondCluster(requester, &protocol.ClusterMessage{Type: protocol.MsgServerSideEmitResponse, RequestID: id, Value: v})
 			})
 		})
@@ -351,7 +345,7 @@ func (a *Adapter) onClusterResponse(m *protocol.ClusterMessage) {
 	case m.Type == protocol.MsgFetchSocketsResponse && req.kind == int(protocol.MsgFetchSockets):
 		req.answer(func(p *pendingRequest) {
 			for _, s := range m.Sockets {
-				p.sockets = append(p.sockets, s.Details())
+				p.sockets = append(p.sockets, remoteDetails(s))
 			}
 		})
 	case m.Type == protocol.MsgServerSideEmitResponse && req.kind == int(protocol.MsgServerSideEmit):

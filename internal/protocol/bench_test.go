@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zishang520/socket.io/v2/socket"
 )
 
 // benchBroadcast is a typical room broadcast:
@@ -139,7 +137,7 @@ func benchFetchSockets() *Response {
 		id := fmt.Sprintf("sock%016dAAAB", i)
 		socks[i] = SocketInfo{
 			ID: id,
-			Handshake: &socket.Handshake{
+			Handshake: &Handshake{
 				Headers: map[string][]string{
 					"Host":                     {"127.0.0.1:3001"},
 					"Connection":               {"Upgrade"},

@@ -1,7 +1,9 @@
 // Package protocol is the single place that knows the bytes sioredis puts on
 // Redis. It speaks the wire format of Node's @socket.io/redis-adapter 8.3
-// (classic and sharded) and @socket.io/redis-emitter 5.1, and translates
-// between those shapes and the types of github.com/zishang520/socket.io/v2.
+// (classic and sharded) and @socket.io/redis-emitter 5.1. It knows no
+// Socket.IO implementation: it imports the standard library and codecs only,
+// so that the emitter stays light, and each binding (redisadapter for
+// socket.io v2) converts between its own types and these.
 //
 // Three message families live here:
 //

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/zishang520/socket.io/v2/socket"
 )
 
 // fetchSockets answers are the largest messages of the protocol (a handshake
@@ -604,7 +603,7 @@ func readSocket(r tokenReader, sc *fetchScratch) (SocketInfo, error) {
 		s.Rooms = []string{}
 	}
 	if s.Handshake == nil {
-		s.Handshake = &socket.Handshake{Headers: map[string][]string{}, Query: map[string][]string{}}
+		s.Handshake = &Handshake{Headers: map[string][]string{}, Query: map[string][]string{}}
 	}
 	return s, nil
 }
@@ -612,14 +611,14 @@ func readSocket(r tokenReader, sc *fetchScratch) (SocketInfo, error) {
 // readHandshake accepts Node's and Go's shapes alike: header and query
 // values may be strings or arrays of strings. Header names are
 // canonicalized as net/http does, so remote sockets look like local ones.
-func readHandshake(r tokenReader, sc *fetchScratch) (*socket.Handshake, error) {
+func readHandshake(r tokenReader, sc *fetchScratch) (*Handshake, error) {
 	if k, err := r.peek(); err != nil {
 		return nil, err
 	} else if k == kindNull {
 		_, err := r.value()
 		return nil, err
 	}
-	h := &socket.Handshake{}
+	h := &Handshake{}
 	_, err := readObject(r, "handshake", func(key string, _ map[string]any) (bool, error) {
 		var v any
 		var err error
@@ -831,7 +830,7 @@ func canonicalHeader(name string) string {
 	if c, ok := commonHeaders[name]; ok {
 		return c
 	}
-	return http.CanonicalHeaderKey(name)
+	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
 var commonHeaders = func() map[string]string {
@@ -842,7 +841,7 @@ var commonHeaders = func() map[string]string {
 		"Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"}
 	m := make(map[string]string, 2*len(names))
 	for _, n := range names {
-		c := http.CanonicalHeaderKey(n)
+		c := textproto.CanonicalMIMEHeaderKey(n)
 		m[c] = c
 		m[strings.ToLower(n)] = c
 	}

@@ -3,8 +3,6 @@ package protocol
 import (
 	"errors"
 	"testing"
-
-	"github.com/zishang520/socket.io/v2/socket"
 )
 
 // TestFetchAnswerForms: the typed decoder gives the same sockets for the
@@ -104,7 +102,7 @@ func TestClusterFetchDataFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []SocketInfo{{ID: "a", Rooms: []string{"a", "7"}, Data: map[string]any{"k": 1.0},
-		Handshake: &socket.Handshake{Headers: map[string][]string{}, Query: map[string][]string{}}}}
+		Handshake: &Handshake{Headers: map[string][]string{}, Query: map[string][]string{}}}}
 	if d := diff(want, m.Sockets); d != "" {
 		t.Fatal(d)
 	}

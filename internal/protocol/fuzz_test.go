@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/zishang520/socket.io/v2/socket"
 )
 
 // The fuzz targets share one property per decoder: no input panics, every
@@ -387,7 +386,7 @@ func wireSockets(s []SocketInfo) []SocketInfo {
 	return out
 }
 
-func wireHandshake(h *socket.Handshake) *socket.Handshake {
+func wireHandshake(h *Handshake) *Handshake {
 	c := *h
 	keys := make([]string, 0, len(h.Headers))
 	for k := range h.Headers {

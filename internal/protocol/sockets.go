@@ -4,9 +4,34 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/zishang520/socket.io/v2/socket"
 )
+
+// Handshake is the handshake of a socket as fetchSockets answers carry it,
+// in Go's shape: canonical header names and []string values, as net/http
+// and socket.io v2 keep them. The codec converts from and to Node's
+// string-valued maps. Its fields are those of socket.io v2's
+// socket.Handshake, in the same order, so that the v2 binding converts a
+// pointer without copying.
+type Handshake struct {
+	// Headers are the HTTP headers of the handshake request.
+	Headers map[string][]string
+	// Time is the date of creation, as a string.
+	Time string
+	// Address is the client's IP address.
+	Address string
+	// Xdomain tells whether the connection is cross-domain.
+	Xdomain bool
+	// Secure tells whether the connection is secure.
+	Secure bool
+	// Issued is the date of creation, in milliseconds since the epoch.
+	Issued int64
+	// Url is the request URL.
+	Url string
+	// Query is the query string.
+	Query map[string][]string
+	// Auth is the client's auth payload, in wire form.
+	Auth any
+}
 
 // SocketInfo describes a socket of another server, as carried by fetchSockets
 // responses.
@@ -15,7 +40,7 @@ type SocketInfo struct {
 	ID string
 	// Handshake uses Go's shape (canonical header keys, []string values); the
 	// codec converts from and to Node's string-valued maps.
-	Handshake *socket.Handshake
+	Handshake *Handshake
 	// Rooms are the socket's rooms, its own id included.
 	Rooms []string
 	// Data is socket.data, in wire form once decoded.
@@ -38,7 +63,7 @@ type rawMsgpack []byte
 
 // EncodeHandshake encodes a handshake as fetchSockets answers carry it
 // (see SocketInfo.EncodedHandshake).
-func EncodeHandshake(h *socket.Handshake) (*EncodedHandshake, error) {
+func EncodeHandshake(h *Handshake) (*EncodedHandshake, error) {
 	w, err := handshakeWire(h)
 	if err != nil {
 		return nil, err
@@ -85,9 +110,9 @@ func socketsWire(s []SocketInfo, msgpack bool) ([]obj, error) {
 
 // handshakeWire writes Node's handshake shape: lowercase header names and
 // string values (arrays only for repeated values), string query values.
-func handshakeWire(h *socket.Handshake) (obj, error) {
+func handshakeWire(h *Handshake) (obj, error) {
 	if h == nil {
-		h = &socket.Handshake{}
+		h = &Handshake{}
 	}
 	auth, err := ToWire(h.Auth)
 	if err != nil {

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	eiotypes "github.com/zishang520/engine.io/v2/types"
 )
 
 // ErrUnsupportedValue reports a user value that cannot be put on the wire
@@ -20,19 +18,45 @@ var ErrUnsupportedValue = errors.New("sioredis: value cannot be encoded")
 
 // ToWire deep-converts a user value into the value tree the encoders write:
 // nil, bool, string, float64 and every integer kind, []byte, time.Time,
-// []any and map[string]any. Readers and engine.io buffers become []byte
-// (string for *StringBuffer and *strings.Reader), other Go values (structs,
-// typed slices and maps) go through encoding/json so that remote clients see
-// exactly what a local client would. The input is not modified; containers
-// are copied only when something inside them changes.
+// []any and map[string]any. Readers become []byte (string for
+// *strings.Reader), other Go values (structs, typed slices and maps) go
+// through encoding/json so that remote clients see exactly what a local
+// client would. The input is not modified; containers are copied only when
+// something inside them changes. A value tree ToWire returned converts to
+// itself.
 func ToWire(v any) (any, error) {
-	out, _, err := toWire(v, 0)
+	return ToWireWith(v, nil)
+}
+
+// ValueConverter converts the values of one Socket.IO implementation that
+// ToWire does not know (engine.io buffers, for instance) into wire values.
+// It reports false for values it leaves to ToWire.
+type ValueConverter func(v any) (w any, ok bool, err error)
+
+// ToWireWith is [ToWire] with conv consulted first at every level of the
+// tree: bindings pass the converter of their Socket.IO types, so that the
+// protocol itself depends on none.
+func ToWireWith(v any, conv ValueConverter) (any, error) {
+	out, _, err := toWire(v, 0, conv)
 	return out, err
 }
 
-func toWire(v any, depth int) (any, bool, error) {
+func toWire(v any, depth int, conv ValueConverter) (any, bool, error) {
 	if depth > MaxDepth {
 		return nil, false, fmt.Errorf("%w: nested deeper than %d", ErrUnsupportedValue, MaxDepth)
+	}
+	if conv != nil {
+		switch v.(type) {
+		case nil, bool, string, []byte, float64, []any, map[string]any:
+		default:
+			w, ok, err := conv(v)
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
+				return w, true, nil
+			}
+		}
 	}
 	switch x := v.(type) {
 	case nil, bool, string, []byte, time.Time,
@@ -52,7 +76,7 @@ func toWire(v any, depth int) (any, bool, error) {
 	case []any:
 		var out []any
 		for i, e := range x {
-			w, changed, err := toWire(e, depth+1)
+			w, changed, err := toWire(e, depth+1, conv)
 			if err != nil {
 				return nil, false, err
 			}
@@ -71,7 +95,7 @@ func toWire(v any, depth int) (any, bool, error) {
 	case map[string]any:
 		var out map[string]any
 		for k, e := range x {
-			w, changed, err := toWire(e, depth+1)
+			w, changed, err := toWire(e, depth+1, conv)
 			if err != nil {
 				return nil, false, err
 			}
@@ -89,21 +113,6 @@ func toWire(v any, depth int) (any, bool, error) {
 			return x, false, nil
 		}
 		return out, true, nil
-	case *eiotypes.StringBuffer:
-		if x == nil || x.Buffer == nil {
-			return nil, true, nil
-		}
-		return x.String(), true, nil
-	case *eiotypes.BytesBuffer:
-		if x == nil || x.Buffer == nil {
-			return nil, true, nil
-		}
-		return bytesOf(x), true, nil
-	case eiotypes.BufferInterface:
-		if isNilPointer(x) {
-			return nil, true, nil
-		}
-		return bytesOf(x), true, nil
 	case *strings.Reader:
 		if x == nil {
 			return nil, true, nil
@@ -155,15 +164,6 @@ func toWire(v any, depth int) (any, bool, error) {
 		return nil, false, fmt.Errorf("%w: %T: %v", ErrUnsupportedValue, v, err)
 	}
 	return generic, true, nil
-}
-
-// bytesOf copies the unread bytes of a buffer without draining it. An empty
-// buffer gives an empty (not nil) slice, which stays binary on the wire.
-func bytesOf(b eiotypes.BufferInterface) []byte {
-	src := b.Bytes()
-	out := make([]byte, len(src))
-	copy(out, src)
-	return out
 }
 
 // isNilPointer reports a nil pointer (or map, slice...) inside an interface.

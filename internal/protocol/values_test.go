@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zishang520/engine.io/v2/types"
 )
 
 type tagged struct {
@@ -54,14 +52,12 @@ func TestToWire(t *testing.T) {
 		{name: "typed slice", in: []int{1, 2}, want: []any{1.0, 2.0}},
 		{name: "typed map", in: map[string]string{"a": "b"}, want: map[string]any{"a": "b"}},
 		{name: "named string", in: named("x"), want: "x"},
-		{name: "nested readers and buffers",
-			in: map[string]any{"b": types.NewBytesBuffer([]byte{7}), "s": types.NewStringBufferString("str"),
-				"r": strings.NewReader("rd"), "list": []any{float32(2), types.NewBytesBufferString("z")}},
-			want: map[string]any{"b": []byte{7}, "s": "str", "r": "rd", "list": []any{2.0, []byte("z")}}},
-		{name: "nil buffers and readers", in: []any{(*types.BytesBuffer)(nil), (*types.StringBuffer)(nil),
-			&types.BytesBuffer{}, &types.StringBuffer{}, (*strings.Reader)(nil), (*bytes.Reader)(nil)},
-			want: []any{nil, nil, nil, nil, nil, nil}},
-		{name: "empty buffer stays binary", in: types.NewBytesBuffer(nil), want: []byte{}},
+		{name: "nested readers",
+			in: map[string]any{"b": bytes.NewReader([]byte{7}), "r": strings.NewReader("rd"),
+				"list": []any{float32(2), bytes.NewReader([]byte("z"))}},
+			want: map[string]any{"b": []byte{7}, "r": "rd", "list": []any{2.0, []byte("z")}}},
+		{name: "nil readers", in: []any{(*strings.Reader)(nil), (*bytes.Reader)(nil)}, want: []any{nil, nil}},
+		{name: "empty bytes stay binary", in: []byte{}, want: []byte{}},
 		{name: "NaN", in: math.NaN(), err: true},
 		{name: "+Inf", in: math.Inf(1), err: true},
 		{name: "float32 Inf", in: float32(math.Inf(-1)), err: true},
@@ -98,6 +94,34 @@ func TestToWire(t *testing.T) {
 	}
 }
 
+// A binding's converter is asked first, at every level of the tree.
+func TestToWireWith(t *testing.T) {
+	type token struct{ v string }
+	conv := func(v any) (any, bool, error) {
+		if tk, ok := v.(token); ok {
+			return "tk:" + tk.v, true, nil
+		}
+		if _, ok := v.(chan int); ok {
+			return nil, false, errors.New("refused")
+		}
+		return nil, false, nil
+	}
+	got, err := ToWireWith(map[string]any{"a": token{"1"}, "l": []any{token{"2"}, 3}}, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(map[string]any{"a": "tk:1", "l": []any{"tk:2", 3}}, got); d != "" {
+		t.Error(d)
+	}
+	if _, err := ToWireWith([]any{make(chan int)}, conv); err == nil || err.Error() != "refused" {
+		t.Errorf("converter error: %v", err)
+	}
+	// Without the converter the struct goes through encoding/json.
+	if got, _ := ToWire(token{"x"}); diff(map[string]any{}, got) != "" {
+		t.Errorf("ToWire(token) = %#v", got)
+	}
+}
+
 func TestToWireDoesNotModifyInput(t *testing.T) {
 	in := map[string]any{"f": float32(1), "keep": []any{1, "x"}}
 	out, err := ToWire(in)
@@ -118,9 +142,9 @@ func TestToWireDoesNotModifyInput(t *testing.T) {
 	}
 }
 
-// An empty binary buffer is sent as an empty bin (c4 00), not as nil.
+// An empty reader is sent as an empty bin (c4 00), not as nil.
 func TestToWireEmptyBuffer(t *testing.T) {
-	out, err := ToWire(types.NewBytesBuffer(nil))
+	out, err := ToWire(bytes.NewReader(nil))
 	if b, ok := out.([]byte); err != nil || !ok || b == nil {
 		t.Fatalf("got %#v, %v", out, err)
 	}
@@ -400,7 +424,7 @@ func TestEncodeFormats(t *testing.T) {
 			return EncodeRequest(&Request{UID: "u", Type: RequestServerSideEmit, Data: []any{"e", map[string]any{"b": []byte{1}}}})
 		}, false},
 		{"server-side emit with a reader", func() ([]byte, error) {
-			return EncodeRequest(&Request{UID: "u", Type: RequestServerSideEmit, Data: []any{"e", types.NewBytesBuffer([]byte{1})}})
+			return EncodeRequest(&Request{UID: "u", Type: RequestServerSideEmit, Data: []any{"e", []byte{1}}})
 		}, false},
 		{"broadcast request", func() ([]byte, error) {
 			return EncodeRequest(&Request{UID: "u", RequestID: "r", Type: RequestBroadcast, Packet: Packet{Type: 2, Data: []any{"e"}}})

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"testing"
 	"time"
-
-	"github.com/zishang520/socket.io/v2/socket"
 )
 
 const (
@@ -21,7 +19,7 @@ const (
 func fixtureSocket() SocketInfo {
 	return SocketInfo{
 		ID: fixtureSID,
-		Handshake: &socket.Handshake{
+		Handshake: &Handshake{
 			Headers: map[string][]string{"Host": {"localhost:3000"}},
 			Time:    fixtureHTime,
 			Address: "::ffff:127.0.0.1",

@@ -1,7 +1,8 @@
-package protocol
+package redisadapter
 
 import (
 	"bytes"
+	"encoding/hex"
 	"io"
 	"strings"
 	"testing"
@@ -10,35 +11,12 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
-func TestDiffHelper(t *testing.T) {
-	same := []struct{ a, b any }{
-		{[]string(nil), []string{}},
-		{map[string]any(nil), map[string]any{}},
-		{&Broadcast{Opts: Options{Rooms: nil}}, &Broadcast{Opts: Options{Rooms: []string{}}}},
-		{[]any{1.0, "x", []byte{1}}, []any{1.0, "x", []byte{1}}},
-	}
-	for _, c := range same {
-		if d := diff(c.a, c.b); d != "" {
-			t.Errorf("diff(%#v, %#v) = %s, want equal", c.a, c.b, d)
-		}
-	}
-	different := []struct{ a, b any }{
-		{1.0, 1},
-		{[]any{"a"}, []any{"b"}},
-		{[]byte{1}, []byte{2}},
-		{&Request{HasRequestID: true}, &Request{}},
-		{&Flags{Timeout: ptr(time.Second)}, &Flags{Timeout: ptr(2 * time.Second)}},
-		{map[string]any{"a": nil}, map[string]any{"b": nil}},
-		{[]any{nil}, []any{map[string]any{}}},
-	}
-	for _, c := range different {
-		if d := diff(c.a, c.b); d == "" {
-			t.Errorf("diff(%#v, %#v) found no difference", c.a, c.b)
-		}
-	}
-}
+var diff = wiretest.Diff
 
 type closeTracker struct {
 	io.Reader
@@ -92,7 +70,7 @@ func TestPacketFromSocket(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := PacketFromSocket(c.in)
+			got, err := packetFromSocket(c.in)
 			if c.wantErr {
 				if err == nil {
 					t.Fatalf("got %#v, want an error", got)
@@ -134,7 +112,7 @@ func TestSocketPacket(t *testing.T) {
 	}
 	for _, c := range cases {
 		data := []any{"ev", []byte{1}}
-		p := Packet{Type: c.in, Data: data, Nsp: "ignored"}.SocketPacket("/admin")
+		p := socketPacket(protocol.Packet{Type: c.in, Data: data, Nsp: "ignored"}, "/admin")
 		if p.Type != c.want || p.Nsp != "/admin" || p.Id != nil || p.Attachments != nil {
 			t.Errorf("type %d: got %+v, want type %q nsp /admin", c.in, p, c.want)
 		}
@@ -144,7 +122,7 @@ func TestSocketPacket(t *testing.T) {
 	}
 	// Round trip through zishang's encoder: a Node packet with binary
 	// becomes a proper BINARY_EVENT with one attachment.
-	p := Packet{Type: 5, Data: []any{"ev", []byte{1, 2}}}.SocketPacket("/")
+	p := socketPacket(protocol.Packet{Type: 5, Data: []any{"ev", []byte{1, 2}}}, "/")
 	frames := parser.NewEncoder().Encode(p)
 	if len(frames) != 2 || !strings.HasPrefix(frames[0].String(), `51-["ev",{"_placeholder":true,"num":0}]`) {
 		t.Errorf("encoded frames: %v", frames)
@@ -156,44 +134,49 @@ func TestFlagsFromSocket(t *testing.T) {
 	cases := []struct {
 		name string
 		in   *socket.BroadcastFlags
-		want Flags
-		wire map[string]any // flags as written by the encoder
+		want protocol.Flags
 	}{
-		{name: "nil", in: nil, want: Flags{}, wire: map[string]any{}},
-		{name: "zero", in: &socket.BroadcastFlags{}, want: Flags{}, wire: map[string]any{}},
+		{name: "nil", in: nil, want: protocol.Flags{}},
+		{name: "zero", in: &socket.BroadcastFlags{}, want: protocol.Flags{}},
 		{name: "volatile", in: &socket.BroadcastFlags{WriteOptions: socket.WriteOptions{Volatile: true}},
-			want: Flags{Volatile: true}, wire: map[string]any{"volatile": true}},
+			want: protocol.Flags{Volatile: true}},
 		{name: "compress true", in: func() *socket.BroadcastFlags {
 			f := &socket.BroadcastFlags{}
 			f.Compress = true
 			return f
-		}(), want: Flags{Compress: ptr(true)}, wire: map[string]any{"compress": true}},
+		}(), want: protocol.Flags{Compress: ptr(true)}},
 		{name: "timeout is milliseconds on the wire", in: &socket.BroadcastFlags{Timeout: &five},
-			want: Flags{Timeout: &five}, wire: map[string]any{"timeout": 5000.0}},
+			want: protocol.Flags{Timeout: &five}},
 		{name: "local is never published", in: &socket.BroadcastFlags{Local: true},
-			want: Flags{Local: true}, wire: map[string]any{}},
+			want: protocol.Flags{Local: true}},
 		{name: "expectSingleResponse", in: &socket.BroadcastFlags{ExpectSingleResponse: true},
-			want: Flags{ExpectSingleResponse: true}, wire: map[string]any{"expectSingleResponse": true}},
+			want: protocol.Flags{ExpectSingleResponse: true}},
 		{name: "go-only keys are dropped", in: &socket.BroadcastFlags{Broadcast: true, Binary: true,
 			WriteOptions: socket.WriteOptions{PreEncoded: true}},
-			want: Flags{}, wire: map[string]any{}},
+			want: protocol.Flags{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := FlagsFromSocket(c.in)
+			got := flagsFromSocket(c.in)
 			if d := diff(c.want, got); d != "" {
 				t.Fatal(d)
 			}
 			if c.in != nil && c.in.Timeout != nil && got.Timeout == c.in.Timeout {
 				t.Error("timeout pointer is shared with the socket flags")
 			}
-			enc, err := EncodeBroadcast(&Broadcast{UID: "u", Packet: Packet{Type: 2, Data: []any{"e"}, Nsp: "/"},
-				Opts: Options{Flags: got}})
+			// What crosses the wire: local never does.
+			enc, err := protocol.EncodeBroadcast(&protocol.Broadcast{UID: "u", Packet: protocol.Packet{Type: 2, Data: []any{"e"}, Nsp: "/"},
+				Opts: protocol.Options{Flags: got}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			tree := genericPayload(t, enc).([]any)
-			if d := diff(c.wire, tree[2].(map[string]any)["flags"]); d != "" {
+			back, err := protocol.DecodeBroadcast(enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			onWire := c.want
+			onWire.Local = false
+			if d := diff(onWire, back.Opts.Flags); d != "" {
 				t.Errorf("wire flags: %s", d)
 			}
 		})
@@ -208,19 +191,19 @@ func TestFlagsSocketFlags(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		in   Flags
+		in   protocol.Flags
 		want *socket.BroadcastFlags
 	}{
-		{name: "unset compress means compress", in: Flags{},
+		{name: "unset compress means compress", in: protocol.Flags{},
 			want: withCompress(true, socket.BroadcastFlags{})},
-		{name: "explicit false", in: Flags{Compress: ptr(false), Volatile: true},
+		{name: "explicit false", in: protocol.Flags{Compress: ptr(false), Volatile: true},
 			want: withCompress(false, socket.BroadcastFlags{WriteOptions: socket.WriteOptions{Volatile: true}})},
-		{name: "timeout and the rest", in: Flags{Timeout: &ms, Local: true, ExpectSingleResponse: true},
+		{name: "timeout and the rest", in: protocol.Flags{Timeout: &ms, Local: true, ExpectSingleResponse: true},
 			want: withCompress(true, socket.BroadcastFlags{Timeout: &ms, Local: true, ExpectSingleResponse: true})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := c.in.SocketFlags()
+			got := socketFlags(c.in)
 			if d := diff(c.want, got); d != "" {
 				t.Fatal(d)
 			}
@@ -231,13 +214,16 @@ func TestFlagsSocketFlags(t *testing.T) {
 	}
 	// Wire milliseconds decode into a Go duration:
 	// ["u", {type:2, data:["e"], nsp:"/"}, {rooms:[], except:[], flags:{timeout:5000}}].
-	payload := mustHex(t, "93a175"+"83a47479706502a46461746191a165a36e7370a12f"+
+	payload, err := hex.DecodeString("93a175" + "83a47479706502a46461746191a165a36e7370a12f" +
 		"83a5726f6f6d7390a665786365707490a5666c61677381a774696d656f7574cd1388")
-	b, err := DecodeBroadcast(payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Opts.Flags.SocketFlags().Timeout; got == nil || *got != 5*time.Second {
+	b, err := protocol.DecodeBroadcast(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := socketFlags(b.Opts.Flags).Timeout; got == nil || *got != 5*time.Second {
 		t.Errorf("timeout 5000 ms decoded as %v", got)
 	}
 }
@@ -247,19 +233,19 @@ func TestOptionsFromSocket(t *testing.T) {
 	cases := []struct {
 		name string
 		in   *socket.BroadcastOptions
-		want Options
+		want protocol.Options
 	}{
-		{name: "nil options", in: nil, want: Options{Rooms: []string{}, Except: []string{}}},
-		{name: "nil sets and flags", in: &socket.BroadcastOptions{}, want: Options{Rooms: []string{}, Except: []string{}}},
+		{name: "nil options", in: nil, want: protocol.Options{Rooms: []string{}, Except: []string{}}},
+		{name: "nil sets and flags", in: &socket.BroadcastOptions{}, want: protocol.Options{Rooms: []string{}, Except: []string{}}},
 		{name: "rooms, except and flags", in: &socket.BroadcastOptions{
 			Rooms:  types.NewSet[socket.Room]("room1"),
 			Except: types.NewSet[socket.Room]("sid1"),
 			Flags:  &socket.BroadcastFlags{Timeout: &five, WriteOptions: socket.WriteOptions{Volatile: true}},
-		}, want: Options{Rooms: []string{"room1"}, Except: []string{"sid1"}, Flags: Flags{Volatile: true, Timeout: &five}}},
+		}, want: protocol.Options{Rooms: []string{"room1"}, Except: []string{"sid1"}, Flags: protocol.Flags{Volatile: true, Timeout: &five}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := OptionsFromSocket(c.in)
+			got := optionsFromSocket(c.in)
 			if d := diff(c.want, got); d != "" {
 				t.Fatal(d)
 			}
@@ -269,42 +255,52 @@ func TestOptionsFromSocket(t *testing.T) {
 		})
 	}
 	// Several rooms: order is the set's, content must match.
-	got := OptionsFromSocket(&socket.BroadcastOptions{Rooms: types.NewSet[socket.Room]("a", "b", "c")})
-	if len(got.Rooms) != 3 || !RoomSet(got.Rooms).Has("a") || !RoomSet(got.Rooms).Has("c") {
+	got := optionsFromSocket(&socket.BroadcastOptions{Rooms: types.NewSet[socket.Room]("a", "b", "c")})
+	if len(got.Rooms) != 3 || !roomSet(got.Rooms).Has("a") || !roomSet(got.Rooms).Has("c") {
 		t.Errorf("rooms %v", got.Rooms)
 	}
 }
 
 func TestSocketOptions(t *testing.T) {
-	o := Options{}.SocketOptions()
+	o := socketOptions(protocol.Options{})
 	if o.Rooms == nil || o.Except == nil || o.Flags == nil {
 		t.Fatalf("nil member in %+v", o)
 	}
 	if o.Rooms.Len() != 0 || o.Except.Len() != 0 || !o.Flags.Compress {
 		t.Errorf("got %+v", o)
 	}
-	o = Options{Rooms: []string{"r1", "r2", "r1"}, Except: []string{"x"}, Flags: Flags{Volatile: true}}.SocketOptions()
+	o = socketOptions(protocol.Options{Rooms: []string{"r1", "r2", "r1"}, Except: []string{"x"}, Flags: protocol.Flags{Volatile: true}})
 	if o.Rooms.Len() != 2 || !o.Rooms.Has("r2") || !o.Except.Has("x") || !o.Flags.Volatile {
 		t.Errorf("got %+v", o)
 	}
-	if got := Rooms([]socket.Room{"a", "b"}); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+	if got := roomStrings([]socket.Room{"a", "b"}); len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Errorf("Rooms = %v", got)
 	}
-	if got := Rooms(nil); got == nil || len(got) != 0 {
+	if got := roomStrings(nil); got == nil || len(got) != 0 {
 		t.Errorf("Rooms(nil) = %#v", got)
 	}
 }
 
 func TestSocketInfoDetails(t *testing.T) {
-	info := fixtureSocket()
-	d := info.Details()
-	if string(d.Id()) != info.ID || d.Handshake() != info.Handshake {
+	const sid = "Xk3vQ9mZ2pL7aB1cAAAB"
+	info := protocol.SocketInfo{
+		ID: sid,
+		Handshake: &protocol.Handshake{
+			Headers: map[string][]string{"Host": {"localhost:3000"}},
+			Query:   map[string][]string{"EIO": {"4"}},
+			Auth:    map[string]any{},
+		},
+		Rooms: []string{sid, "room1"},
+		Data:  map[string]any{"user": "bob"},
+	}
+	d := remoteDetails(info)
+	if string(d.Id()) != info.ID || (*protocol.Handshake)(d.Handshake()) != info.Handshake {
 		t.Fatalf("details %v %v", d.Id(), d.Handshake())
 	}
-	if d.Rooms().Len() != 2 || !d.Rooms().Has(fixtureSID) || !d.Rooms().Has("room1") {
+	if d.Rooms().Len() != 2 || !d.Rooms().Has(sid) || !d.Rooms().Has("room1") {
 		t.Errorf("rooms %v", d.Rooms().Keys())
 	}
-	back := SocketInfoFromDetails(d)
+	back := socketInfoFromDetails(d)
 	if back.ID != info.ID || back.Handshake != info.Handshake || len(back.Rooms) != 2 {
 		t.Errorf("back: %+v", back)
 	}
@@ -312,103 +308,43 @@ func TestSocketInfoDetails(t *testing.T) {
 		t.Errorf("data: %s", dd)
 	}
 	// A remote socket without handshake still gets non-nil maps.
-	d = SocketInfo{ID: "x"}.Details()
+	d = remoteDetails(protocol.SocketInfo{ID: "x"})
 	if d.Handshake() == nil || d.Handshake().Headers == nil || d.Handshake().Query == nil || d.Rooms() == nil {
 		t.Errorf("nil members in %+v", d.Handshake())
 	}
 }
 
-func TestHandshakeConversion(t *testing.T) {
-	goHS := &socket.Handshake{
-		Headers: map[string][]string{
-			"Host":            {"example.com"},
-			"Accept-Language": {"en"},
-			"Set-Cookie":      {"a=1", "b=2"},
-			"X-Empty":         {},
-		},
-		Time: "t", Address: "1.2.3.4", Xdomain: true, Secure: true, Issued: 42, Url: "/socket.io/?x=<1>",
-		Query: map[string][]string{"EIO": {"4"}, "Tags": {"a", "b"}},
-		Auth:  map[string]any{"token": "abc", "n": 1},
-	}
-	enc, err := EncodeResponse(&Response{Type: RequestRemoteFetch, RequestID: "r",
-		Sockets: []SocketInfo{{ID: "s1", Handshake: goHS, Rooms: []string{"s1"}, Data: nil}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Node's shape: lowercase string-valued headers (arrays for repeated
-	// values), query keys untouched, JSON.stringify-like bytes.
-	want := `{"requestId":"r","sockets":[{"id":"s1","handshake":{"headers":{"accept-language":"en","host":"example.com","set-cookie":["a=1","b=2"]},` +
-		`"time":"t","address":"1.2.3.4","xdomain":true,"secure":true,"issued":42,"url":"/socket.io/?x=<1>",` +
-		`"query":{"EIO":"4","Tags":["a","b"]},"auth":{"n":1,"token":"abc"}},"rooms":["s1"],"data":null}]}`
-	if string(enc) != want {
-		t.Errorf("encoded\n got %s\nwant %s", enc, want)
-	}
-	// Back to Go's shape: canonical header names, []string values.
-	r, err := DecodeResponse(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantHS := &socket.Handshake{
-		Headers: map[string][]string{"Host": {"example.com"}, "Accept-Language": {"en"}, "Set-Cookie": {"a=1", "b=2"}},
-		Time:    "t", Address: "1.2.3.4", Xdomain: true, Secure: true, Issued: 42, Url: "/socket.io/?x=<1>",
-		Query: map[string][]string{"EIO": {"4"}, "Tags": {"a", "b"}},
-		Auth:  map[string]any{"token": "abc", "n": 1.0},
-	}
-	if d := diff(wantHS, r.Sockets[0].Handshake); d != "" {
-		t.Error(d)
-	}
+func ptr[T any](v T) *T { return &v }
 
-	// Node's handshake with lowercase names decodes into canonical names.
-	node := []byte(`{"requestId":"r","sockets":[{"id":"s","handshake":{"headers":{"x-forwarded-for":"1.1.1.1","user-agent":"node","cookie":["a","b"]},"query":{"t":"1"}}}]}`)
-	r, err = DecodeResponse(node)
-	if err != nil {
-		t.Fatal(err)
+// engine.io's buffers, the values only the socket.io binding knows.
+func TestEngineBuffers(t *testing.T) {
+	cases := []struct {
+		name string
+		in   any
+		want any
+	}{
+		{name: "nested buffers",
+			in: map[string]any{"b": types.NewBytesBuffer([]byte{7}), "s": types.NewStringBufferString("str"),
+				"r": strings.NewReader("rd"), "list": []any{float32(2), types.NewBytesBufferString("z")}},
+			want: map[string]any{"b": []byte{7}, "s": "str", "r": "rd", "list": []any{2.0, []byte("z")}}},
+		{name: "nil buffers", in: []any{(*types.BytesBuffer)(nil), (*types.StringBuffer)(nil),
+			&types.BytesBuffer{}, &types.StringBuffer{}},
+			want: []any{nil, nil, nil, nil}},
+		{name: "empty buffer stays binary", in: types.NewBytesBuffer(nil), want: []byte{}},
 	}
-	hs := r.Sockets[0].Handshake
-	wantHeaders := map[string][]string{"X-Forwarded-For": {"1.1.1.1"}, "User-Agent": {"node"}, "Cookie": {"a", "b"}}
-	if d := diff(wantHeaders, hs.Headers); d != "" {
-		t.Error(d)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := toWire(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diff(c.want, got); d != "" {
+				t.Error(d)
+			}
+		})
 	}
-	if d := diff(map[string][]string{"t": {"1"}}, hs.Query); d != "" {
-		t.Error(d)
+	// An acknowledgement's buffer reaches the requester as binary.
+	if got := ackValue([]any{types.NewBytesBuffer([]byte{1})}); diff([]byte{1}, got) != "" {
+		t.Errorf("ackValue = %#v", got)
 	}
-	if r.Sockets[0].Rooms == nil {
-		t.Error("rooms of a socket without rooms are nil")
-	}
-
-	// Header names that differ only by case are one header for Node.
-	enc, err = EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, RequestID: "r", Sockets: []SocketInfo{{ID: "s",
-		Handshake: &socket.Handshake{Headers: map[string][]string{"X-A": {"1"}, "x-a": {"2"}, "x-b": {"3"}}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(enc), `"headers":{"x-a":["1","2"],"x-b":"3"}`) {
-		t.Errorf("merged headers: %s", enc)
-	}
-	m, err := DecodeClusterMessage(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diff(map[string][]string{"X-A": {"1", "2"}, "X-B": {"3"}}, m.Sockets[0].Handshake.Headers); d != "" {
-		t.Error(d)
-	}
-
-	// A nil handshake is written as an empty Node handshake, auth {}.
-	enc, err = EncodeResponse(&Response{Type: RequestRemoteFetch, RequestID: "r", Sockets: []SocketInfo{{ID: "s"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = `{"requestId":"r","sockets":[{"id":"s","handshake":{"headers":{},"time":"","address":"","xdomain":false,"secure":false,"issued":0,"url":"","query":{},"auth":{}},"rooms":[],"data":null}]}`
-	if string(enc) != want {
-		t.Errorf("encoded\n got %s\nwant %s", enc, want)
-	}
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hexDecode(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
