@@ -29,7 +29,7 @@ func bounded(t *testing.T, what string, op func(ctx context.Context) error) {
 		t.Errorf("%s: no error while Redis is unavailable", what)
 	case took > 1500*time.Millisecond:
 		t.Errorf("%s: returned after %v (err %v)", what, took, err)
-	case !strings.HasPrefix(err.Error(), "emitter: publishing to "):
+	case !strings.HasPrefix(err.Error(), "sioredis: publishing to "):
 		t.Errorf("%s: error not wrapped: %v", what, err)
 	}
 }

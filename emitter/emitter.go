@@ -14,7 +14,7 @@ import (
 
 // DefaultKey is the default channel prefix, the one of Node's adapter and
 // emitter.
-const DefaultKey = "socket.io"
+const DefaultKey = protocol.DefaultPrefix
 
 // Errors returned before anything is published.
 var (
@@ -23,11 +23,11 @@ var (
 	// disconnecting, newListener, removeListener) and by ServerSideEmit for
 	// the names it reserves on namespaces (connect, connection,
 	// new_namespace).
-	ErrReservedEvent = errors.New("emitter: reserved event name")
+	ErrReservedEvent = errors.New("sioredis: reserved event name")
 	// ErrAckNotSupported is returned when an argument is a function, such as
 	// an acknowledgement callback func([]any, error): the emitter receives
 	// nothing back from Redis.
-	ErrAckNotSupported = errors.New("emitter: acknowledgements are not supported")
+	ErrAckNotSupported = errors.New("sioredis: acknowledgements are not supported")
 	// ErrUnsupportedValue is wrapped by the error returned for an argument
 	// that cannot be put on the wire (a channel, NaN, a function nested in a
 	// map...).
@@ -47,30 +47,27 @@ var socketReserved = map[string]bool{
 var namespaceReserved = map[string]bool{"connect": true, "connection": true, "new_namespace": true}
 
 // SubscriptionMode is the subscription mode of the sharded servers the
-// emitter talks to (see [WithSubscriptionMode]). The values are those of
-// redisadapter.SubscriptionMode and of Node's createShardedAdapter.
-type SubscriptionMode string
+// emitter talks to (see [WithSubscriptionMode]): the same type as
+// redisadapter.SubscriptionMode, with the values of Node's
+// createShardedAdapter.
+type SubscriptionMode = protocol.SubscriptionMode
 
 const (
 	// StaticMode: the servers listen only on the namespace channel P#N#, so
 	// every message is published there.
-	StaticMode SubscriptionMode = "static"
+	StaticMode = protocol.StaticMode
 	// DynamicMode (the default): servers also listen on one channel P#N#R#
 	// per room they have members in, socket-id rooms excepted for Node
 	// servers (20-character ids). A broadcast to exactly one room goes to
 	// that room's channel, unless the room is 20 characters long (a Node
 	// socket id), which goes to P#N#. Go servers listen on the channels of
 	// their own (24-character) socket ids, so To(goSocketID) reaches them.
-	DynamicMode SubscriptionMode = "dynamic"
+	DynamicMode = protocol.DynamicMode
 	// DynamicPrivateMode: like DynamicMode, but every room has its own
 	// channel, socket-id rooms included, so a broadcast to exactly one room
 	// always goes to the room channel.
-	DynamicPrivateMode SubscriptionMode = "dynamic-private"
+	DynamicPrivateMode = protocol.DynamicPrivateMode
 )
-
-// nodeSocketIDLength is the length of Node's socket ids, which dynamic mode
-// publishes on the namespace channel.
-const nodeSocketIDLength = 20
 
 // Option configures an [Emitter] built by [New].
 type Option func(*config)
@@ -112,8 +109,7 @@ func WithSharded(on bool) Option {
 // exactly one room always goes to P#N#R# and every server listens there.
 func WithSubscriptionMode(m SubscriptionMode) Option {
 	return func(c *config) {
-		switch m {
-		case StaticMode, DynamicMode, DynamicPrivateMode:
+		if m.Valid() {
 			c.mode = m
 		}
 	}
@@ -142,7 +138,7 @@ type Emitter struct {
 // New does not contact Redis.
 func New(rdb redis.UniversalClient, opts ...Option) *Emitter {
 	if rdb == nil {
-		panic("emitter: New called with a nil Redis client")
+		panic("sioredis: New called with a nil Redis client")
 	}
 	cfg := &config{key: DefaultKey, mode: DynamicMode}
 	for _, o := range opts {
@@ -158,26 +154,13 @@ func New(rdb redis.UniversalClient, opts ...Option) *Emitter {
 // setChannels computes the channels of a new operator value.
 func (e *Emitter) setChannels() {
 	key := e.cfg.key
-	e.bcastChannel = protocol.BroadcastChannel(key, e.nsp)
 	if !e.cfg.sharded {
 		e.mainChannel = protocol.RequestChannel(key, e.nsp)
-		if len(e.rooms) == 1 {
-			e.bcastChannel = protocol.RoomChannel(key, e.nsp, e.rooms[0])
-		}
+		e.bcastChannel = protocol.BroadcastChannelFor(key, e.nsp, e.rooms)
 		return
 	}
-	e.mainChannel = e.bcastChannel
-	if len(e.rooms) != 1 {
-		return
-	}
-	switch room := e.rooms[0]; e.cfg.mode {
-	case DynamicPrivateMode:
-		e.bcastChannel = protocol.RoomChannel(key, e.nsp, room)
-	case DynamicMode:
-		if len(room) != nodeSocketIDLength {
-			e.bcastChannel = protocol.RoomChannel(key, e.nsp, room)
-		}
-	}
+	e.mainChannel = protocol.BroadcastChannel(key, e.nsp)
+	e.bcastChannel = protocol.ShardedBroadcastChannel(key, e.nsp, e.rooms, e.cfg.mode)
 }
 
 func (e *Emitter) derive(change func(c *Emitter)) *Emitter {
@@ -318,7 +301,7 @@ func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("emitter: encoding %q: %w", ev, err)
+		return fmt.Errorf("sioredis: encoding %q: %w", ev, err)
 	}
 	return e.publish(ctx, e.bcastChannel, payload)
 }
@@ -335,7 +318,7 @@ func eventData(ev string, args []any) ([]any, error) {
 	}
 	w, err := protocol.ToWire(data)
 	if err != nil {
-		return nil, fmt.Errorf("emitter: arguments of %q: %w", ev, err)
+		return nil, fmt.Errorf("sioredis: arguments of %q: %w", ev, err)
 	}
 	return w.([]any), nil
 }
@@ -397,9 +380,9 @@ func (e *Emitter) socketsOp(ctx context.Context, rt protocol.RequestType, mt pro
 	}
 	if err != nil {
 		if e.cfg.sharded {
-			return fmt.Errorf("emitter: encoding %s: %w", mt, err)
+			return fmt.Errorf("sioredis: encoding %s: %w", mt, err)
 		}
-		return fmt.Errorf("emitter: encoding %s: %w", rt, err)
+		return fmt.Errorf("sioredis: encoding %s: %w", rt, err)
 	}
 	return e.publish(ctx, e.mainChannel, payload)
 }
@@ -440,7 +423,7 @@ func (e *Emitter) ServerSideEmitContext(ctx context.Context, ev string, args ...
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("emitter: encoding %q: %w", ev, err)
+		return fmt.Errorf("sioredis: encoding %q: %w", ev, err)
 	}
 	return e.publish(ctx, e.mainChannel, payload)
 }
@@ -453,7 +436,7 @@ func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) e
 		err = e.rdb.Publish(ctx, channel, payload).Err()
 	}
 	if err != nil {
-		return fmt.Errorf("emitter: publishing to %q: %w", channel, err)
+		return fmt.Errorf("sioredis: publishing to %q: %w", channel, err)
 	}
 	return nil
 }
