@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -47,26 +48,25 @@ var socketReserved = map[string]bool{
 var namespaceReserved = map[string]bool{"connect": true, "connection": true, "new_namespace": true}
 
 // SubscriptionMode is the subscription mode of the sharded servers the
-// emitter talks to (see [WithSubscriptionMode]): the same type as
-// redisadapter.SubscriptionMode, with the values of Node's
-// createShardedAdapter.
-type SubscriptionMode = protocol.SubscriptionMode
+// emitter talks to (see [WithSubscriptionMode]): [sioredis.SubscriptionMode],
+// the type redisadapter uses too.
+type SubscriptionMode = sioredis.SubscriptionMode
 
 const (
 	// StaticMode: the servers listen only on the namespace channel P#N#, so
 	// every message is published there.
-	StaticMode = protocol.StaticMode
+	StaticMode = sioredis.StaticMode
 	// DynamicMode (the default): servers also listen on one channel P#N#R#
 	// per room they have members in, socket-id rooms excepted for Node
 	// servers (20-character ids). A broadcast to exactly one room goes to
 	// that room's channel, unless the room is 20 characters long (a Node
 	// socket id), which goes to P#N#. Go servers listen on the channels of
 	// their own (24-character) socket ids, so To(goSocketID) reaches them.
-	DynamicMode = protocol.DynamicMode
+	DynamicMode = sioredis.DynamicMode
 	// DynamicPrivateMode: like DynamicMode, but every room has its own
 	// channel, socket-id rooms included, so a broadcast to exactly one room
 	// always goes to the room channel.
-	DynamicPrivateMode = protocol.DynamicPrivateMode
+	DynamicPrivateMode = sioredis.DynamicPrivateMode
 )
 
 // Option configures an [Emitter] built by [New].

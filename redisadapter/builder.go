@@ -2,10 +2,11 @@ package redisadapter
 
 import (
 	"context"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/v2/socket"
+
+	"github.com/sioredis/sioredis/internal/core"
 )
 
 // Builder creates one adapter per namespace of a socket.io server. It
@@ -16,17 +17,7 @@ import (
 // the last namespace adapter is closed (io.Close closes them all), so a
 // closed server leaves no goroutine behind. Use one Builder per server.
 type Builder struct {
-	rdb     redis.UniversalClient
-	cfg     config
-	sharded bool
-	stats   counters
-	log     *rateLog
-
-	mu       sync.Mutex
-	refs     int
-	sub      *subscriber
-	pub      *publisher
-	shardSub *shardSubscriber
+	hub *core.Hub
 }
 
 var _ socket.AdapterConstructor = (*Builder)(nil)
@@ -42,12 +33,26 @@ var _ socket.AdapterConstructor = (*Builder)(nil)
 // *redis.ClusterClient; it stays owned by the caller and must stay open until
 // io.Close has returned.
 func New(rdb redis.UniversalClient, opts ...Option) *Builder {
-	b := &Builder{rdb: rdb, cfg: defaultConfig()}
+	return newBuilder(rdb, core.Classic, opts)
+}
+
+// NewSharded returns the sharded pub/sub adapter for Redis 7 (SPUBLISH,
+// SSUBSCRIBE), wire-compatible with Node's createShardedAdapter from
+// @socket.io/redis-adapter 8.3. With a *redis.ClusterClient each message
+// only travels to the shard that owns its channel. It also works against a
+// single Redis 7 node.
+//
+//	opts.SetAdapter(redisadapter.NewSharded(rdb, redisadapter.WithSubscriptionMode(redisadapter.DynamicMode)))
+func NewSharded(rdb redis.UniversalClient, opts ...Option) *Builder {
+	return newBuilder(rdb, core.Sharded, opts)
+}
+
+func newBuilder(rdb redis.UniversalClient, format core.Format, opts []Option) *Builder {
+	cfg := core.DefaultConfig()
 	for _, o := range opts {
-		o(&b.cfg)
+		o(&cfg)
 	}
-	b.log = newRateLog(b.cfg.logger)
-	return b
+	return &Builder{hub: core.NewHub(rdb, format, cfg)}
 }
 
 // New implements socket.AdapterConstructor. socket.io calls it once per
@@ -55,92 +60,16 @@ func New(rdb redis.UniversalClient, opts ...Option) *Builder {
 // requests timeout) until Redis confirms them, so that a message published
 // right after the server starts is not missed.
 func (b *Builder) New(nsp socket.Namespace) socket.Adapter {
-	if b.sharded {
-		return newShardedAdapter(b, nsp)
-	}
-	return newClassicAdapter(b, nsp)
+	return newAdapter(b, nsp)
 }
 
 // Stats returns a snapshot of the builder's counters.
-func (b *Builder) Stats() Stats {
-	s := b.stats.snapshot()
-	s.Healthy = b.Healthy()
-	return s
-}
+func (b *Builder) Stats() Stats { return b.hub.Stats() }
 
 // Healthy reports whether the subscriber connection is up. It is false
 // before the first namespace subscribed, while Redis is unreachable, and
 // after the server closed; use it as a readiness check.
-func (b *Builder) Healthy() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.sub != nil {
-		return b.sub.healthy()
-	}
-	if b.shardSub != nil {
-		return b.shardSub.healthy()
-	}
-	return false
-}
+func (b *Builder) Healthy() bool { return b.hub.Healthy() }
 
 // WaitHealthy blocks until the subscriber connection is up or ctx is done.
-func (b *Builder) WaitHealthy(ctx context.Context) error {
-	b.mu.Lock()
-	sub, shardSub := b.sub, b.shardSub
-	b.mu.Unlock()
-	switch {
-	case sub != nil:
-		return sub.waitUp(ctx)
-	case shardSub != nil:
-		return shardSub.waitUp(ctx)
-	}
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-// shared are the connections a builder's namespaces share. An adapter keeps
-// the pointers it got, so a request still running while the last namespace
-// closes sees a closed publisher (ErrClosed), never a nil one.
-type shared struct {
-	pub      *publisher
-	sub      *subscriber
-	shardSub *shardSubscriber
-}
-
-// acquire starts the shared connection and publisher on first use.
-func (b *Builder) acquire() shared {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.refs++
-	if b.refs == 1 {
-		b.pub = newPublisher(b.rdb, b.cfg.publishQueueSize, b.cfg.requestsTimeout, &b.stats, b.log)
-		if b.sharded {
-			b.shardSub = newShardSubscriber(b.rdb, &b.stats, b.log)
-		} else {
-			b.sub = newSubscriber(b.rdb.Subscribe(context.Background()), &b.stats, b.log, nil)
-		}
-	}
-	return shared{pub: b.pub, sub: b.sub, shardSub: b.shardSub}
-}
-
-// release stops the shared resources when the last namespace closes.
-func (b *Builder) release() {
-	b.mu.Lock()
-	b.refs--
-	if b.refs > 0 {
-		b.mu.Unlock()
-		return
-	}
-	sub, shardSub, pub := b.sub, b.shardSub, b.pub
-	b.sub, b.shardSub, b.pub = nil, nil, nil
-	b.mu.Unlock()
-	if pub != nil {
-		pub.close()
-	}
-	if sub != nil {
-		sub.close()
-	}
-	if shardSub != nil {
-		shardSub.close()
-	}
-}
+func (b *Builder) WaitHealthy(ctx context.Context) error { return b.hub.WaitHealthy(ctx) }

@@ -4,58 +4,39 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sioredis/sioredis/internal/protocol"
+	"github.com/sioredis/sioredis"
+	"github.com/sioredis/sioredis/internal/core"
 )
 
 // Option configures an adapter built by [New] or [NewSharded].
-type Option func(*config)
+type Option func(*core.Config)
 
-// SubscriptionMode selects which channels the sharded adapter subscribes to.
-// The values and their meaning are those of Node's createShardedAdapter.
-type SubscriptionMode string
+// SubscriptionMode selects which channels the sharded adapter subscribes to
+// (Node's subscriptionMode): [sioredis.SubscriptionMode], shared with the
+// emitter.
+type SubscriptionMode = sioredis.SubscriptionMode
 
 const (
 	// StaticMode subscribes only to the namespace channel and the node's
-	// response channel; every broadcast goes through the namespace channel.
-	StaticMode SubscriptionMode = "static"
+	// private channel; every broadcast goes through the namespace channel.
+	StaticMode = sioredis.StaticMode
 	// DynamicMode (the default) also subscribes to one channel per public
 	// room present on the node, so single-room broadcasts only reach the
 	// nodes that have members of the room. Socket-id rooms get no channel,
 	// except Go socket ids (see the package documentation).
-	DynamicMode SubscriptionMode = "dynamic"
+	DynamicMode = sioredis.DynamicMode
 	// DynamicPrivateMode is DynamicMode with a channel for every room,
 	// socket-id rooms included.
-	DynamicPrivateMode SubscriptionMode = "dynamic-private"
+	DynamicPrivateMode = sioredis.DynamicPrivateMode
 )
-
-type config struct {
-	key                      string
-	requestsTimeout          time.Duration
-	publishOnSpecificChannel bool
-	logger                   *slog.Logger
-	subscriptionMode         SubscriptionMode
-	inboxSize                int
-	publishQueueSize         int
-}
-
-func defaultConfig() config {
-	return config{
-		key:              protocol.DefaultPrefix,
-		requestsTimeout:  5 * time.Second,
-		logger:           slog.Default(),
-		subscriptionMode: DynamicMode,
-		inboxSize:        65536,
-		publishQueueSize: 8192,
-	}
-}
 
 // WithKey sets the channel prefix (Node: key for the classic adapter,
 // channelPrefix for the sharded one). Default "socket.io". Every server and
 // emitter of one cluster must use the same prefix.
 func WithKey(prefix string) Option {
-	return func(c *config) {
+	return func(c *core.Config) {
 		if prefix != "" {
-			c.key = prefix
+			c.Key = prefix
 		}
 	}
 }
@@ -64,9 +45,9 @@ func WithKey(prefix string) Option {
 // allRooms, serverSideEmit with ack, and the start-up subscription. Default
 // 5 s, as in Node. Values <= 0 keep the default.
 func WithRequestsTimeout(d time.Duration) Option {
-	return func(c *config) {
+	return func(c *core.Config) {
 		if d > 0 {
-			c.requestsTimeout = d
+			c.RequestsTimeout = d
 		}
 	}
 }
@@ -76,15 +57,15 @@ func WithRequestsTimeout(d time.Duration) Option {
 // instead of the shared P-response#N#. Default false, as in Node. Requesters
 // always listen on both, so the option can differ between servers.
 func WithPublishOnSpecificResponseChannel(on bool) Option {
-	return func(c *config) { c.publishOnSpecificChannel = on }
+	return func(c *core.Config) { c.PublishOnSpecificResponseChannel = on }
 }
 
 // WithLogger sets the logger. Default slog.Default(). Hostile or broken
 // input is logged at Warn the first time per kind, then at Debug.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
+	return func(c *core.Config) {
 		if l != nil {
-			c.logger = l
+			c.Logger = l
 		}
 	}
 }
@@ -92,10 +73,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithSubscriptionMode sets the sharded adapter's subscription mode.
 // Default [DynamicMode]. Ignored by the classic adapter.
 func WithSubscriptionMode(m SubscriptionMode) Option {
-	return func(c *config) {
-		switch m {
-		case StaticMode, DynamicMode, DynamicPrivateMode:
-			c.subscriptionMode = m
+	return func(c *core.Config) {
+		if m.Valid() {
+			c.SubscriptionMode = m
 		}
 	}
 }
@@ -106,9 +86,9 @@ func WithSubscriptionMode(m SubscriptionMode) Option {
 // bound. Default 65536, enough for bursts of tens of thousands of
 // broadcasts; memory is bounded by this count times the message size.
 func WithInboxSize(n int) Option {
-	return func(c *config) {
+	return func(c *core.Config) {
 		if n > 0 {
-			c.inboxSize = n
+			c.InboxSize = n
 		}
 	}
 }
@@ -119,9 +99,9 @@ func WithInboxSize(n int) Option {
 // beyond this bound are dropped and counted in Stats.PublishDropped. Default
 // 8192.
 func WithPublishQueueSize(n int) Option {
-	return func(c *config) {
+	return func(c *core.Config) {
 		if n > 0 {
-			c.publishQueueSize = n
+			c.PublishQueueSize = n
 		}
 	}
 }

@@ -1,59 +1,7 @@
 package redisadapter
 
-import "sync/atomic"
+import "github.com/sioredis/sioredis"
 
-// Stats is a snapshot of an adapter builder's counters. The counters only
-// grow (except Subscriptions and Healthy); export them to Prometheus,
-// OpenTelemetry or expvar with a collector that calls [Builder.Stats].
-type Stats struct {
-	// Published counts messages handed to Redis successfully.
-	Published uint64
-	// PublishErrors counts messages Redis (or the connection) refused.
-	PublishErrors uint64
-	// PublishDropped counts fire-and-forget messages dropped because the
-	// publish queue was full.
-	PublishDropped uint64
-	// Received counts messages that arrived on a subscribed channel.
-	Received uint64
-	// Dropped counts received messages dropped because a namespace inbox was
-	// full.
-	Dropped uint64
-	// DecodeErrors counts received messages that could not be decoded.
-	DecodeErrors uint64
-	// Ignored counts well-formed messages that were not for this server
-	// (own messages, rooms without local members, unknown types, other
-	// namespaces).
-	Ignored uint64
-	// Reconnects counts how often the subscriber connection came back after
-	// a failure.
-	Reconnects uint64
-	// RequestTimeouts counts cross-server requests that timed out.
-	RequestTimeouts uint64
-	// Subscriptions is the number of channels and patterns currently
-	// subscribed.
-	Subscriptions int64
-	// Healthy is false while the subscriber connection is down.
-	Healthy bool
-}
-
-type counters struct {
-	published, publishErrors, publishDropped atomic.Uint64
-	received, dropped, decodeErrors, ignored atomic.Uint64
-	reconnects, requestTimeouts              atomic.Uint64
-	subscriptions                            atomic.Int64
-}
-
-func (c *counters) snapshot() Stats {
-	return Stats{
-		Published:       c.published.Load(),
-		PublishErrors:   c.publishErrors.Load(),
-		PublishDropped:  c.publishDropped.Load(),
-		Received:        c.received.Load(),
-		Dropped:         c.dropped.Load(),
-		DecodeErrors:    c.decodeErrors.Load(),
-		Ignored:         c.ignored.Load(),
-		Reconnects:      c.reconnects.Load(),
-		RequestTimeouts: c.requestTimeouts.Load(),
-		Subscriptions:   c.subscriptions.Load(),
-	}
-}
+// Stats is a snapshot of a builder's counters ([Builder.Stats]); see
+// [sioredis.Stats] for what each counts.
+type Stats = sioredis.Stats

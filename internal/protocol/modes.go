@@ -1,31 +1,17 @@
 package protocol
 
-// SubscriptionMode is the subscription mode of Node's createShardedAdapter:
-// which channels sharded servers subscribe to, and so which channel a
-// sharded publisher picks for a broadcast. redisadapter and emitter expose
-// it under their own names (type aliases).
-type SubscriptionMode string
+import "github.com/sioredis/sioredis"
 
+// SubscriptionMode is sioredis.SubscriptionMode: the sharded format's
+// channel choice.
+type SubscriptionMode = sioredis.SubscriptionMode
+
+// The modes.
 const (
-	// StaticMode: the namespace channel and the server's private channel
-	// only; every broadcast goes through the namespace channel.
-	StaticMode SubscriptionMode = "static"
-	// DynamicMode (Node's default) adds one channel per public room present
-	// on a server; socket-id rooms get none.
-	DynamicMode SubscriptionMode = "dynamic"
-	// DynamicPrivateMode adds a channel for every room, socket-id rooms
-	// included.
-	DynamicPrivateMode SubscriptionMode = "dynamic-private"
+	StaticMode         = sioredis.StaticMode
+	DynamicMode        = sioredis.DynamicMode
+	DynamicPrivateMode = sioredis.DynamicPrivateMode
 )
-
-// Valid reports whether m is one of the three modes.
-func (m SubscriptionMode) Valid() bool {
-	switch m {
-	case StaticMode, DynamicMode, DynamicPrivateMode:
-		return true
-	}
-	return false
-}
 
 // NodeSocketIDLength is the length of Node's socket ids. Node's dynamic mode
 // treats a room of exactly this length as a socket id: published on the

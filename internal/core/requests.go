@@ -1,41 +1,80 @@
-package redisadapter
+package core
 
 import (
-	"errors"
+	"context"
 	"sync"
 	"time"
 
-	"github.com/zishang520/socket.io/v2/socket"
+	"github.com/sioredis/sioredis/internal/protocol"
 )
 
-// ErrTimeout is wrapped by the errors of cross-server calls that did not get
-// every expected answer within their timeout.
-var ErrTimeout = errors.New("sioredis: timeout reached")
+// Kind is a cross-server operation, whatever the wire format that carries
+// it: each wire maps it to its own message type (a classic RequestType or a
+// ClusterAdapter MessageType).
+type Kind int
+
+// The operations.
+const (
+	KindBroadcast Kind = iota + 1
+	KindSocketsJoin
+	KindSocketsLeave
+	KindDisconnectSockets
+	KindFetchSockets
+	KindServerSideEmit
+	KindAllRooms
+	// Answers to a broadcast with acknowledgements.
+	KindBroadcastClientCount
+	KindBroadcastAck
+)
+
+var kindNames = [...]string{
+	KindBroadcast:            "broadcast",
+	KindSocketsJoin:          "socketsJoin",
+	KindSocketsLeave:         "socketsLeave",
+	KindDisconnectSockets:    "disconnectSockets",
+	KindFetchSockets:         "fetchSockets",
+	KindServerSideEmit:       "serverSideEmit",
+	KindAllRooms:             "allRooms",
+	KindBroadcastClientCount: "broadcastClientCount",
+	KindBroadcastAck:         "broadcastAck",
+}
+
+// String returns the operation's name as Node's API spells it.
+func (k Kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
 
 // pendingRequest collects the answers to one cross-server request
 // (fetchSockets, allRooms, serverSideEmit with ack).
 type pendingRequest struct {
 	mu       sync.Mutex
-	kind     int // the request type, in the protocol family of the adapter
+	kind     Kind
 	expected int
 	got      int
-	sockets  []socket.SocketDetails
+	sockets  []protocol.SocketInfo
 	rooms    []string
 	values   []any
 	done     chan struct{}
 	finished bool
 }
 
-func newPendingRequest(kind, expected int) *pendingRequest {
+func newPendingRequest(kind Kind, expected int) *pendingRequest {
 	return &pendingRequest{kind: kind, expected: expected, done: make(chan struct{})}
 }
 
-// answer records one response; fill runs under the request's lock.
-func (r *pendingRequest) answer(fill func(*pendingRequest)) {
+// answer records one answer of kind k; fill runs under the request's lock.
+// An answer of another kind than the request's is ignored and reported.
+func (r *pendingRequest) answer(k Kind, fill func(*pendingRequest)) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if k != r.kind {
+		return false
+	}
 	if r.finished {
-		return
+		return true
 	}
 	fill(r)
 	r.got++
@@ -43,16 +82,15 @@ func (r *pendingRequest) answer(fill func(*pendingRequest)) {
 		r.finished = true
 		close(r.done)
 	}
+	return true
 }
 
-// wait blocks until every answer arrived, the timeout expired or stop was
-// closed, then freezes the request. It reports whether all answers arrived.
-func (r *pendingRequest) wait(timeout time.Duration, stop <-chan struct{}) bool {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+// wait blocks until every answer arrived, ctx is done or stop was closed,
+// then freezes the request. It reports whether all answers arrived.
+func (r *pendingRequest) wait(ctx context.Context, stop <-chan struct{}) bool {
 	select {
 	case <-r.done:
-	case <-t.C:
+	case <-ctx.Done():
 	case <-stop:
 	}
 	r.mu.Lock()
@@ -110,7 +148,7 @@ func (t *requestTable[T]) len() int {
 type ackRequest struct {
 	mu              sync.Mutex
 	countCb         func(uint64)
-	ack             socket.Ack
+	ack             func([]any, error)
 	expectedServers int64
 	serversHeard    int64
 	expectedClients uint64
@@ -119,7 +157,7 @@ type ackRequest struct {
 	done            chan struct{}
 }
 
-func newAckRequest(countCb func(uint64), ack socket.Ack, servers int64) *ackRequest {
+func newAckRequest(countCb func(uint64), ack func([]any, error), servers int64) *ackRequest {
 	return &ackRequest{countCb: countCb, ack: ack, expectedServers: servers, done: make(chan struct{})}
 }
 

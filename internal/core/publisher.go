@@ -1,20 +1,13 @@
-package redisadapter
+package core
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// ErrQueueFull is returned (or counted) when the publish queue is full.
-var ErrQueueFull = errors.New("sioredis: publish queue full")
-
-// ErrClosed is returned by calls on an adapter that has been closed.
-var ErrClosed = errors.New("sioredis: adapter closed")
 
 // publishItem is one PUBLISH or SPUBLISH waiting in the queue. done is nil
 // for fire-and-forget messages.
@@ -69,7 +62,7 @@ func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) 
 	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
 	default:
 		p.stats.publishDropped.Add(1)
-		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel)
+		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
 	}
 }
 
@@ -83,10 +76,13 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 	}
 	select {
 	case p.queue <- it:
-	case <-ctx.Done():
-		return fmt.Errorf("sioredis: publish to %s: %w", channel, ctx.Err())
 	case <-p.stop:
 		return ErrClosed
+	default:
+		// A request behind a full queue would only wait for its own
+		// timeout: fail now.
+		p.stats.publishDropped.Add(1)
+		return fmt.Errorf("sioredis: publish to %s: %w", channel, ErrQueueFull)
 	}
 	select {
 	case err := <-it.done:

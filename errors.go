@@ -1,0 +1,20 @@
+package sioredis
+
+import "errors"
+
+// The sentinel errors of sioredis, for errors.Is. redisadapter and emitter
+// re-export the ones their calls return.
+var (
+	// ErrTimeout is wrapped by the errors of cross-server calls that did
+	// not get every expected answer within their timeout.
+	ErrTimeout = errors.New("sioredis: timeout reached")
+	// ErrClosed is returned by calls on an adapter that has been closed.
+	ErrClosed = errors.New("sioredis: adapter closed")
+	// ErrQueueFull is wrapped by the error of a call that waits for Redis
+	// when the publish queue is full; a broadcast that finds it full is
+	// dropped and counted (Stats.PublishDropped).
+	ErrQueueFull = errors.New("sioredis: publish queue full")
+	// ErrNotSupported is wrapped by the error of a request the wire format
+	// has no message for (allRooms in the sharded format, as in Node).
+	ErrNotSupported = errors.New("sioredis: not supported by this wire format")
+)

@@ -1,0 +1,522 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+)
+
+// Local is what the core asks of a Socket.IO binding about the sockets of
+// its own namespace. Every method gets and returns wire values
+// (internal/protocol), so the core knows no Socket.IO implementation.
+// Methods are called on the namespace's worker goroutine, except HasRoom
+// and HasSocket, which are called on the subscriber goroutine and must not
+// block.
+type Local interface {
+	// Broadcast delivers a packet to the local sockets selected by opts.
+	Broadcast(p protocol.Packet, opts protocol.Options)
+	// BroadcastWithAck delivers a packet expecting acknowledgements: count
+	// is called once with the number of sockets reached, ack once per
+	// acknowledgement.
+	BroadcastWithAck(p protocol.Packet, opts protocol.Options, count func(uint64), ack func(v any))
+	// Sockets describes the local sockets selected by opts.
+	Sockets(opts protocol.Options) []protocol.SocketInfo
+	// Rooms lists the local rooms, socket-id rooms included.
+	Rooms() []string
+	// HasRoom tells whether a local socket is in room.
+	HasRoom(room string) bool
+	// HasSocket tells whether id is a local socket.
+	HasSocket(id string) bool
+	// SocketsJoin, SocketsLeave and DisconnectSockets apply a socket
+	// operation to the local sockets selected by opts.
+	SocketsJoin(opts protocol.Options, rooms []string)
+	SocketsLeave(opts protocol.Options, rooms []string)
+	DisconnectSockets(opts protocol.Options, close bool)
+	// SocketOp applies a pre-8.0 single-socket operation (join, leave or
+	// disconnect of socket sid) and reports whether the socket is local.
+	SocketOp(kind Kind, sid, room string, close bool) bool
+	// ServerSideEmit calls the namespace's server-side handlers; reply is
+	// nil when the sender expects no answer, else it must be called at most
+	// once.
+	ServerSideEmit(data []any, reply func(v any))
+}
+
+// Adapter is the socket.io-agnostic part of one namespace's adapter: it
+// publishes this server's broadcasts and requests, applies the other
+// servers' through [Local] and collects answers. The wire format lives
+// behind the wire interface.
+type Adapter struct {
+	hub   *Hub
+	conns // shared with the hub's other namespaces
+	wire  wire
+	local Local
+	name  string
+	uid   string
+	log   *rateLog
+	stats *counters
+	subs  []sub
+
+	requests requestTable[*pendingRequest]
+	acks     requestTable[*ackRequest]
+
+	inbox  chan inbound
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	closed atomic.Bool
+
+	countMu   sync.Mutex
+	lastCount int64
+	lastAt    time.Time
+}
+
+// inbound is a message waiting for the namespace worker.
+type inbound struct {
+	channel string
+	payload []byte
+	handle  func(*Adapter, []byte) // the wire's decoder for this channel
+}
+
+// NewAdapter creates the adapter of namespace nsp, subscribes its channels
+// and waits (at most the requests timeout) until Redis confirmed them, so
+// that a message published right after the server starts is not missed.
+func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
+	a := &Adapter{hub: h, local: local, name: nsp, log: h.log, stats: &h.stats}
+	a.wire = h.format.newWire(a)
+	a.uid = a.wire.uid()
+	a.startWorker()
+	a.conns = h.acquire()
+	subs := a.wire.subscriptions()
+	for k := range subs {
+		a.subs = append(a.subs, k)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.RequestsTimeout)
+	defer cancel()
+	if err := a.sub.subscribe(ctx, subs); err != nil {
+		a.log.warn("subscribe", "namespace not subscribed yet; it will be once Redis is reachable",
+			"nsp", a.name, "err", err)
+	}
+	return a
+}
+
+func (a *Adapter) cfg() *Config { return &a.hub.cfg }
+
+func (a *Adapter) startWorker() {
+	a.inbox = make(chan inbound, a.cfg().InboxSize)
+	a.stop = make(chan struct{})
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		for {
+			select {
+			case m := <-a.inbox:
+				a.safely(m.channel, func() { m.handle(a, m.payload) })
+			case <-a.stop:
+				return
+			}
+		}
+	}()
+}
+
+// safely runs fn, turning a panic (from socket.io or a user handler) into a
+// log line: one bad message must not take the server down.
+func (a *Adapter) safely(channel string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.warn("panic", "panic while handling a message", "nsp", a.name, "channel", channel, "panic", r)
+		}
+	}()
+	fn()
+}
+
+// enqueue hands a received message to the namespace worker.
+func (a *Adapter) enqueue(m inbound) {
+	if a.closed.Load() {
+		return
+	}
+	select {
+	case a.inbox <- m:
+	default:
+		a.stats.dropped.Add(1)
+		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.channel)
+	}
+}
+
+// Name returns the namespace.
+func (a *Adapter) Name() string { return a.name }
+
+// Uid returns the adapter's uid, unique per server and namespace.
+func (a *Adapter) Uid() string { return a.uid }
+
+// Closed reports whether Close was called.
+func (a *Adapter) Closed() bool { return a.closed.Load() }
+
+// RequestsTimeout is the configured bound of cross-server requests.
+func (a *Adapter) RequestsTimeout() time.Duration { return a.cfg().RequestsTimeout }
+
+// Close unsubscribes the namespace, fails its pending requests and stops its
+// goroutine. It reports whether this call closed it (false when it was
+// closed already).
+func (a *Adapter) Close() bool {
+	if !a.closed.CompareAndSwap(false, true) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	a.wire.close(ctx)
+	a.sub.unsubscribe(ctx, a.subs)
+	close(a.stop)
+	a.wg.Wait()
+	a.hub.release()
+	return true
+}
+
+// PendingRequests is the number of cross-server requests of this namespace
+// still waiting for answers.
+func (a *Adapter) PendingRequests() int {
+	return a.requests.len() + a.acks.len()
+}
+
+// RoomCreated and RoomDeleted tell the wire about local rooms (the sharded
+// dynamic modes subscribe a channel per room).
+func (a *Adapter) RoomCreated(room string) { a.wire.roomChanged(room, true) }
+
+// RoomDeleted: see [Adapter.RoomCreated].
+func (a *Adapter) RoomDeleted(room string) { a.wire.roomChanged(room, false) }
+
+// RoomChannels lists the room channels the adapter is subscribed to (nil
+// where the wire subscribes none).
+func (a *Adapter) RoomChannels() []string { return a.wire.roomChannels() }
+
+// --- counting servers ---
+
+// ServerCount returns the number of servers that have this namespace,
+// this one included. A count computed in the last 200 ms is reused:
+// socket.io asks for it right after every broadcast with acks, which has
+// just counted. On a Redis error it logs and returns 1.
+func (a *Adapter) ServerCount() int64 {
+	a.countMu.Lock()
+	if time.Since(a.lastAt) < 200*time.Millisecond {
+		n := a.lastCount
+		a.countMu.Unlock()
+		return n
+	}
+	a.countMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg().RequestsTimeout)
+	defer cancel()
+	n, err := a.ServerCountContext(ctx)
+	if err != nil {
+		a.log.warn("server-count", "cannot count servers, assuming 1", "nsp", a.name, "err", err)
+		return 1
+	}
+	return n
+}
+
+// ServerCountContext is ServerCount with a context and an error.
+func (a *Adapter) ServerCountContext(ctx context.Context) (int64, error) {
+	n, err := a.wire.countServers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 {
+		n = 1 // this server, even when its subscription is not (yet) in place
+	}
+	a.rememberCount(n)
+	return n, nil
+}
+
+func (a *Adapter) rememberCount(n int64) {
+	a.countMu.Lock()
+	a.lastCount, a.lastAt = n, time.Now()
+	a.countMu.Unlock()
+}
+
+// --- sending ---
+
+// PublishBroadcast publishes a broadcast to the other servers (not
+// waiting for Redis, as Node does not).
+func (a *Adapter) PublishBroadcast(p protocol.Packet, opts protocol.Options) {
+	if a.closed.Load() {
+		return
+	}
+	if err := a.wire.publishBroadcast(p, opts, ""); err != nil {
+		a.stats.publishErrors.Add(1)
+		a.log.warn("encode", "broadcast not published", "nsp", a.name, "err", err)
+	}
+}
+
+// BroadcastFailed counts and logs a broadcast the binding could not
+// convert for the wire.
+func (a *Adapter) BroadcastFailed(err error) {
+	a.stats.publishErrors.Add(1)
+	a.log.warn("encode", "broadcast not published", "nsp", a.name, "err", err)
+}
+
+// BroadcastWithAck publishes a broadcast that expects acknowledgements,
+// has deliver deliver it locally, and returns once every server reported
+// its client count and every client acknowledged, or when timeout expired.
+// p is converted by wirePacket only when other servers need it. countCb and
+// ack are socket.io's callbacks; they are not called after the return.
+func (a *Adapter) BroadcastWithAck(wirePacket func() (protocol.Packet, error), opts protocol.Options, timeout time.Duration,
+	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) {
+	req := newAckRequest(countCb, ack, 1)
+	var id string
+	if !opts.Flags.Local && !a.closed.Load() {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg().RequestsTimeout)
+		n, err := a.ServerCountContext(ctx)
+		cancel()
+		if err != nil {
+			a.log.warn("server-count", "cannot count servers", "nsp", a.name, "err", err)
+			n = 1
+		}
+		req.expectedServers = n
+		if n > 1 {
+			id = a.wire.newRequestID()
+			a.acks.put(id, req)
+			p, err := wirePacket()
+			if err == nil {
+				err = a.wire.publishBroadcast(p, opts, id)
+			}
+			if err != nil {
+				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", err)
+				req.expectedServers = 1
+			}
+		}
+	}
+	deliver(req.onCount, req.onAck)
+	req.wait(timeout, a.stop)
+	if id != "" {
+		a.acks.remove(id)
+	}
+	// The operator asks ServerCount right after: answer with the count the
+	// request was sent to.
+	a.rememberCount(req.expectedServers)
+}
+
+// PublishSocketsOp publishes a fire-and-forget socket operation (join,
+// leave, disconnect). The sender applies it locally itself; the other
+// servers ignore their own message.
+func (a *Adapter) PublishSocketsOp(kind Kind, opts protocol.Options, rooms []string, close bool) {
+	if a.closed.Load() {
+		return
+	}
+	payload, err := a.wire.encodeRequest(&request{kind: kind, opts: opts, rooms: rooms, close: close})
+	if err != nil {
+		a.log.warn("encode", "socket operation not published", "nsp", a.name, "err", err)
+		return
+	}
+	a.wire.fireAndForget(payload)
+}
+
+// FetchSockets asks every other server for its sockets matching opts and
+// returns theirs. When a server does not answer before ctx is done, it
+// returns the sockets collected so far and an error wrapping ErrTimeout.
+func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]protocol.SocketInfo, error) {
+	req, err := a.ask(ctx, &request{kind: KindFetchSockets, opts: opts})
+	if req == nil {
+		return nil, err
+	}
+	req.mu.Lock()
+	defer req.mu.Unlock()
+	return req.sockets, err
+}
+
+// AllRooms returns the rooms of every other server.
+func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
+	req, err := a.ask(ctx, &request{kind: KindAllRooms})
+	if req == nil {
+		return nil, err
+	}
+	req.mu.Lock()
+	defer req.mu.Unlock()
+	return req.rooms, err
+}
+
+// ServerSideEmit sends an event to the other servers' server-side
+// handlers, waiting until Redis took it.
+func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
+	payload, err := a.wire.encodeRequest(&request{kind: KindServerSideEmit, data: data})
+	if err == nil {
+		err = a.wire.publishRequest(ctx, payload)
+	}
+	if err != nil {
+		return fmt.Errorf("sioredis: serverSideEmit: %w", err)
+	}
+	return nil
+}
+
+// ServerSideEmitWithAck sends an event to the other servers' server-side
+// handlers and returns one answer per server. On timeout it returns the
+// answers so far and an error wrapping ErrTimeout.
+func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, data []any) ([]any, error) {
+	req, err := a.ask(ctx, &request{kind: KindServerSideEmit, data: data, withAck: true})
+	if req == nil {
+		return nil, err
+	}
+	req.mu.Lock()
+	defer req.mu.Unlock()
+	return append([]any{}, req.values...), err
+}
+
+// ask counts the other servers, publishes a request to them and waits for
+// their answers. It returns a nil request when none was sent: on an error,
+// or with no other server (nil error).
+func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) {
+	what := r.kind.String()
+	// Encoded first: a request the wire format cannot carry fails even
+	// without other servers.
+	r.id = a.wire.newRequestID()
+	payload, err := a.wire.encodeRequest(r)
+	if err != nil {
+		return nil, fmt.Errorf("sioredis: %s: %w", what, err)
+	}
+	n, err := a.ServerCountContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sioredis: %s: %w", what, err)
+	}
+	if n <= 1 {
+		return nil, nil
+	}
+	req := newPendingRequest(r.kind, int(n-1))
+	a.requests.put(r.id, req)
+	defer a.requests.remove(r.id)
+	if err := a.wire.publishRequest(ctx, payload); err != nil {
+		return req, fmt.Errorf("sioredis: %s: %w", what, err)
+	}
+	if !req.wait(ctx, a.stop) {
+		if a.closed.Load() {
+			return req, fmt.Errorf("sioredis: %s: %w", what, ErrClosed)
+		}
+		a.stats.requestTimeouts.Add(1)
+		req.mu.Lock()
+		got, want := req.got, req.expected
+		req.mu.Unlock()
+		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered", ErrTimeout, what, got, want)
+	}
+	return req, nil
+}
+
+// --- receiving ---
+
+// request is an operation of another server (or one of ours, outgoing),
+// whatever the wire format that carried it.
+type request struct {
+	kind    Kind
+	id      string // "" when no answer is expected
+	from    string // the sender's uid, where replies go
+	withAck bool   // serverSideEmit: an answer is expected
+	packet  protocol.Packet
+	opts    protocol.Options
+	rooms   []string
+	close   bool
+	data    []any
+}
+
+// reply is an answer to one of our requests, or one we send.
+type reply struct {
+	kind    Kind // 0: the kind of the request it answers
+	id      string
+	sockets []protocol.SocketInfo
+	rooms   []string
+	value   any
+	count   int64
+}
+
+// onRequest applies another server's operation, on the worker.
+func (a *Adapter) onRequest(r *request) {
+	switch r.kind {
+	case KindBroadcast:
+		opts := r.opts
+		opts.Flags.Local = false
+		if r.id == "" {
+			a.local.Broadcast(r.packet, opts)
+			return
+		}
+		id, from := r.id, r.from
+		a.local.BroadcastWithAck(r.packet, opts, func(n uint64) {
+			a.wire.reply(from, &reply{kind: KindBroadcastClientCount, id: id, count: int64(n)})
+		}, func(v any) {
+			a.wire.reply(from, &reply{kind: KindBroadcastAck, id: id, value: v})
+		})
+	case KindSocketsJoin:
+		a.local.SocketsJoin(r.opts, r.rooms)
+	case KindSocketsLeave:
+		a.local.SocketsLeave(r.opts, r.rooms)
+	case KindDisconnectSockets:
+		a.local.DisconnectSockets(r.opts, r.close)
+	case KindFetchSockets:
+		a.wire.reply(r.from, &reply{kind: KindFetchSockets, id: r.id, sockets: a.local.Sockets(r.opts)})
+	case KindAllRooms:
+		a.wire.reply(r.from, &reply{kind: KindAllRooms, id: r.id, rooms: a.local.Rooms()})
+	case KindServerSideEmit:
+		if !r.withAck {
+			a.local.ServerSideEmit(r.data, nil)
+			return
+		}
+		var once sync.Once
+		id, from := r.id, r.from
+		a.local.ServerSideEmit(r.data, func(v any) {
+			once.Do(func() { a.wire.reply(from, &reply{kind: KindServerSideEmit, id: id, value: v}) })
+		})
+	default:
+		a.stats.ignored.Add(1)
+	}
+}
+
+// waiting reports whether id is one of our requests still collecting
+// answers.
+func (a *Adapter) waiting(id string) bool {
+	if _, ok := a.acks.get(id); ok {
+		return true
+	}
+	_, ok := a.requests.get(id)
+	return ok
+}
+
+// onReply records an answer to one of our requests, on the subscriber
+// goroutine: answers only update pending requests, and handling them there
+// means a request made from inside a server-side handler cannot deadlock
+// the worker.
+func (a *Adapter) onReply(r *reply) {
+	if ack, ok := a.acks.get(r.id); ok {
+		switch r.kind {
+		case KindBroadcastClientCount:
+			ack.onCount(uint64(r.count))
+		case KindBroadcastAck:
+			ack.onAck([]any{r.value}, nil)
+		default:
+			a.stats.ignored.Add(1)
+		}
+		return
+	}
+	req, ok := a.requests.get(r.id)
+	if !ok {
+		a.stats.ignored.Add(1)
+		return
+	}
+	kind := r.kind
+	if kind == 0 {
+		kind = req.kind
+	}
+	var fill func(*pendingRequest)
+	switch kind {
+	case KindFetchSockets:
+		fill = func(p *pendingRequest) { p.sockets = append(p.sockets, r.sockets...) }
+	case KindAllRooms:
+		fill = func(p *pendingRequest) { p.rooms = append(p.rooms, r.rooms...) }
+	case KindServerSideEmit:
+		fill = func(p *pendingRequest) { p.values = append(p.values, r.value) }
+	}
+	if fill == nil || !req.answer(kind, fill) {
+		a.stats.ignored.Add(1)
+	}
+}
+
+// decodeError counts and logs an undecodable message.
+func (a *Adapter) decodeError(channel string, err error) {
+	a.stats.decodeErrors.Add(1)
+	a.log.warn("decode:"+channel, "undecodable message dropped", "nsp", a.name, "channel", channel, "err", err)
+}

@@ -1,0 +1,30 @@
+package core
+
+import (
+	"sync/atomic"
+
+	"github.com/sioredis/sioredis"
+)
+
+// counters are the live counters behind sioredis.Stats.
+type counters struct {
+	published, publishErrors, publishDropped atomic.Uint64
+	received, dropped, decodeErrors, ignored atomic.Uint64
+	reconnects, requestTimeouts              atomic.Uint64
+	subscriptions                            atomic.Int64
+}
+
+func (c *counters) snapshot() sioredis.Stats {
+	return sioredis.Stats{
+		Published:       c.published.Load(),
+		PublishErrors:   c.publishErrors.Load(),
+		PublishDropped:  c.publishDropped.Load(),
+		Received:        c.received.Load(),
+		Dropped:         c.dropped.Load(),
+		DecodeErrors:    c.decodeErrors.Load(),
+		Ignored:         c.ignored.Load(),
+		Reconnects:      c.reconnects.Load(),
+		RequestTimeouts: c.requestTimeouts.Load(),
+		Subscriptions:   c.subscriptions.Load(),
+	}
+}
