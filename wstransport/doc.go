@@ -47,8 +47,8 @@
 //
 // Each of these closes is counted ([ReadStats]) and logged at Warn (at most
 // once a minute per kind; the rest at Debug). Set the bounds with
-// [InstallWith]. Unlike the stock transport, a connection stays writable
-// while a write is in progress (the packets queue here, where they are
-// counted), so socket.io's volatile packets queue behind a write in progress
-// instead of being dropped.
+// [InstallWith]. While a write is in progress engine.io collects what is
+// sent into the next batch, as with the stock transport (volatile packets
+// are dropped meanwhile); once a write has taken more than 20 ms the packets
+// queue here instead, where they are counted (and volatile ones queue too).
 package wstransport

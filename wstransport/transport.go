@@ -26,6 +26,11 @@ var (
 	ErrMessageTooBig = errors.New("wstransport: message larger than MaxHttpBufferSize")
 )
 
+// openAfter is how long a write may take before the transport takes
+// engine.io's buffer into its own counted queue: engine.io holds at most what
+// was sent to the connection during that time.
+const openAfter = 20 * time.Millisecond
+
 // packetOverhead is what a queued packet costs besides its payload, roughly
 // (the packet, its options, the queue slot): it keeps a flood of empty
 // packets within MaxQueuedBytes too.
@@ -36,10 +41,12 @@ const packetOverhead = 64
 // "packet" per received packet, "drain" per batch written and "ready" when
 // the writes are done, and "error"/"close" from the connection.
 //
-// Unlike the stock transport it stays writable while a write is in progress
-// and queues what engine.io hands it meanwhile itself: engine.io's own
-// buffer is invisible from here and unbounded, this queue is counted and
-// capped (Options.MaxQueuedBytes).
+// As the stock transport, it is not writable while a write is in progress,
+// so that engine.io collects what comes meanwhile into the next batch (and
+// drops volatile packets). engine.io's buffer is invisible from here and
+// unbounded, though: once a write has taken longer than openAfter, the
+// transport becomes writable again and queues what engine.io hands it
+// itself, counted and capped (Options.MaxQueuedBytes).
 type transport struct {
 	transports.Transport
 
@@ -50,11 +57,13 @@ type transport struct {
 
 	mu      sync.Mutex // guards the fields below
 	queue   []*packet.Packet
-	batches int   // Send calls in queue: one "drain" each once written
-	queued  int64 // estimated bytes in queue
-	writing bool  // a writer goroutine runs
-	closing bool  // DoClose came during a write: close when it ends
-	failure error // the connection was closed for this (no more writes)
+	batches int         // Send calls in queue: one "drain" each once written
+	queued  int64       // estimated bytes in queue
+	writing bool        // a writer goroutine runs
+	batch   uint64      // number of the batch being written
+	open    *time.Timer // makes the transport writable during a long write (writer goroutine only)
+	closing bool        // DoClose came during a write: close when it ends
+	failure error       // the connection was closed for this (no more writes)
 }
 
 func newTransport(ctx *types.HttpContext) transports.Transport {
@@ -196,6 +205,7 @@ func (t *transport) Send(packets []*packet.Packet) {
 	}
 	if !t.writing {
 		t.writing = true
+		t.SetWritable(false)
 		t.mu.Unlock()
 		go t.writeLoop(packets)
 		return
@@ -237,11 +247,16 @@ func queuedSize(packets []*packet.Packet) int64 {
 }
 
 // writeLoop writes batch, then what queued meanwhile, until the queue is
-// empty, emitting "drain" per batch Send was given.
+// empty, emitting "drain" per batch Send was given; then it makes the
+// transport writable and says "ready" (engine.io hands over what it
+// collected).
 func (t *transport) writeLoop(batch []*packet.Packet) {
 	batches := 1
 	for {
-		if err := t.writeBatch(batch); err != nil {
+		t.startBatch()
+		err := t.writeBatch(batch)
+		t.open.Stop()
+		if err != nil {
 			t.writeFailed(err)
 			return
 		}
@@ -252,6 +267,7 @@ func (t *transport) writeLoop(batch []*packet.Packet) {
 		if len(t.queue) == 0 || t.failure != nil {
 			t.writing = false
 			closing := t.closing
+			t.SetWritable(true)
 			t.mu.Unlock()
 			if closing {
 				_ = t.conn.Close()
@@ -262,14 +278,39 @@ func (t *transport) writeLoop(batch []*packet.Packet) {
 		}
 		batch, batches = t.queue, t.batches
 		t.queue, t.batches, t.queued = nil, 0, 0
+		t.SetWritable(false)
 		t.mu.Unlock()
 	}
+}
+
+// startBatch numbers the batch and arms the timer that opens the transport
+// if writing it takes long.
+func (t *transport) startBatch() {
+	t.mu.Lock()
+	t.batch++
+	n := t.batch
+	t.mu.Unlock()
+	t.open = time.AfterFunc(openAfter, func() { t.openDuring(n) })
+}
+
+// openDuring makes the transport writable while batch n is still being
+// written, and takes what engine.io collected so far into the queue.
+func (t *transport) openDuring(n uint64) {
+	t.mu.Lock()
+	if !t.writing || t.batch != n || t.failure != nil || t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.SetWritable(true)
+	t.mu.Unlock()
+	t.Emit("ready")
 }
 
 // writeFailed ends the writes after an error.
 func (t *transport) writeFailed(err error) {
 	t.mu.Lock()
 	t.writing = false
+	t.SetWritable(true)
 	t.queue, t.batches, t.queued = nil, 0, 0
 	closing, failure := t.closing, t.failure
 	if failure == nil {
