@@ -26,4 +26,29 @@
 //
 // Without Handler the transport still delivers every packet and skips the
 // re-encoding, but writes one frame per write(2).
+//
+// # Limits
+//
+// A client that stops reading (its TCP window full) while it keeps the
+// connection alive costs the stock transport everything sent to it:
+// engine.io buffers without bound. This transport keeps what waits behind
+// the write in progress in its own queue and closes the connection when
+//
+//   - more than [Options].MaxQueuedBytes wait for it (default
+//     [DefaultMaxQueuedBytes], 8 MiB), or
+//   - a packet cannot be written within [Options].WriteTimeout (default
+//     [DefaultWriteTimeout], 10 s).
+//
+// With permessage-deflate, gorilla/websocket's read limit (engine.io's
+// MaxHttpBufferSize, default 1 MB) counts compressed bytes: 200 KB of a
+// compressed message can inflate to a gigabyte. This transport stops
+// inflating a message at MaxHttpBufferSize and closes the connection with
+// code 1009, as gorilla does for an uncompressed message over the limit.
+//
+// Each of these closes is counted ([ReadStats]) and logged at Warn (at most
+// once a minute per kind; the rest at Debug). Set the bounds with
+// [InstallWith]. While a write is in progress engine.io collects what is
+// sent into the next batch, as with the stock transport (volatile packets
+// are dropped meanwhile); once a write has taken more than 20 ms the packets
+// queue here instead, where they are counted (and volatile ones queue too).
 package wstransport

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/sioredis/sioredis/wstransport"
@@ -40,4 +41,19 @@ func Example() {
 	}
 	fmt.Println(wstransport.Installed(), strings.HasPrefix(string(open), "0{"), strings.Contains(string(open), `"sid":`))
 	// Output: true true true
+}
+
+func ExampleInstallWith() {
+	// Tighter bounds than the defaults for clients that stop reading, and
+	// the counters to export (e.g. to Prometheus).
+	wstransport.InstallWith(wstransport.Options{
+		WriteTimeout:   5 * time.Second,
+		MaxQueuedBytes: 2 << 20,
+	})
+	defer wstransport.InstallWith(wstransport.Options{}) // (for the other examples)
+	// Connections closed for these bounds, and for decompression bombs.
+	s := wstransport.ReadStats()
+	_ = s.QueueOverflows + s.WriteTimeouts + s.MessagesTooBig
+	fmt.Println(wstransport.Installed())
+	// Output: true
 }

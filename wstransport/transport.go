@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
 	"sync"
+	"time"
 
 	ws "github.com/gorilla/websocket"
 	"github.com/zishang520/engine.io-go-parser/packet"
@@ -13,20 +15,59 @@ import (
 	"github.com/zishang520/engine.io/v2/types"
 )
 
+// Sentinel errors a connection is closed with (engine.io reports them as
+// the description of a "transport error").
+var (
+	// ErrQueueFull: more than Options.MaxQueuedBytes waited for the
+	// connection.
+	ErrQueueFull = errors.New("wstransport: too much queued for a connection that does not read")
+	// ErrMessageTooBig: the client sent a message larger than the server's
+	// MaxHttpBufferSize once decompressed.
+	ErrMessageTooBig = errors.New("wstransport: message larger than MaxHttpBufferSize")
+)
+
+// openAfter is how long a write may take before the transport takes
+// engine.io's buffer into its own counted queue: engine.io holds at most what
+// was sent to the connection during that time.
+const openAfter = 20 * time.Millisecond
+
+// packetOverhead is what a queued packet costs besides its payload, roughly
+// (the packet, its options, the queue slot): it keeps a flood of empty
+// packets within MaxQueuedBytes too.
+const packetOverhead = 64
+
 // transport is engine.io's WebSocket transport with batched, loss-free
 // writes. The rest of engine.io sees the same events as from the stock one:
-// "packet" per received packet, "drain" then "ready" after each batch, and
-// "error"/"close" from the connection.
+// "packet" per received packet, "drain" per batch written and "ready" when
+// the writes are done, and "error"/"close" from the connection.
+//
+// As the stock transport, it is not writable while a write is in progress,
+// so that engine.io collects what comes meanwhile into the next batch (and
+// drops volatile packets). engine.io's buffer is invisible from here and
+// unbounded, though: once a write has taken longer than openAfter, the
+// transport becomes writable again and queues what engine.io hands it
+// itself, counted and capped (Options.MaxQueuedBytes).
 type transport struct {
 	transports.Transport
 
-	conn *types.WebSocketConn
-	cork *corkConn // nil unless the connection was upgraded through Handler
-	mu   sync.Mutex
+	conn      *types.WebSocketConn
+	cork      *corkConn // nil unless the connection was upgraded through Handler
+	cfg       *config
+	readLimit int64 // the server's MaxHttpBufferSize; 0: none
+
+	mu      sync.Mutex // guards the fields below
+	queue   []*packet.Packet
+	batches int         // Send calls in queue: one "drain" each once written
+	queued  int64       // estimated bytes in queue
+	writing bool        // a writer goroutine runs
+	batch   uint64      // number of the batch being written
+	open    *time.Timer // makes the transport writable during a long write (writer goroutine only)
+	closing bool        // DoClose came during a write: close when it ends
+	failure error       // the connection was closed for this (no more writes)
 }
 
 func newTransport(ctx *types.HttpContext) transports.Transport {
-	t := &transport{Transport: transports.MakeTransport()}
+	t := &transport{Transport: transports.MakeTransport(), cfg: current.Load()}
 	t.Prototype(t)
 	t.Construct(ctx)
 	return t
@@ -38,6 +79,7 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	t.Transport.Construct(ctx)
 	t.conn = ctx.Websocket
 	t.cork, _ = t.conn.NetConn().(*corkConn)
+	t.readLimit = readLimit(t.conn.Conn)
 
 	t.conn.On("error", func(args ...any) {
 		err, _ := firstArg(args).(error)
@@ -55,6 +97,25 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	// apply; gorilla compresses only what was negotiated at the upgrade.
 	t.SetPerMessageDeflate(nil)
 }
+
+// readLimit is the read limit engine.io set on c: the server's
+// MaxHttpBufferSize. gorilla/websocket keeps it private and applies it to
+// the bytes of the frames, compressed or not; the transport applies it to
+// the decompressed message too. The field is read by reflection (it is only
+// read); should gorilla rename it, engine.io's default applies and
+// TestReadLimitFollowsServer fails.
+func readLimit(c *ws.Conn) int64 {
+	if c == nil {
+		return 0
+	}
+	if f := reflect.ValueOf(c).Elem().FieldByName("readLimit"); f.IsValid() && f.CanInt() {
+		return f.Int()
+	}
+	return defaultMaxHttpBufferSize
+}
+
+// defaultMaxHttpBufferSize is engine.io's default MaxHttpBufferSize.
+const defaultMaxHttpBufferSize = 1e6
 
 func firstArg(args []any) any {
 	if len(args) == 0 {
@@ -86,18 +147,46 @@ func (t *transport) receive() {
 		default: // gorilla handles control frames itself
 			continue
 		}
-		if _, err := data.ReadFrom(r); err != nil {
+		if t.readLimit > 0 {
+			// One byte more than allowed tells a message at the limit
+			// from one past it, without inflating the rest.
+			r = io.LimitReader(r, t.readLimit+1)
+		}
+		n, err := data.ReadFrom(r)
+		if err != nil {
 			t.connFailed(err)
+			return
+		}
+		if t.readLimit > 0 && n > t.readLimit {
+			t.messageTooBig()
 			return
 		}
 		t.OnData(data)
 	}
 }
 
+// messageTooBig closes the connection as gorilla does for a message over
+// its read limit: a close frame saying so, then an error for engine.io.
+func (t *transport) messageTooBig() {
+	counters.messagesTooBig.Add(1)
+	t.cfg.log.warn("message-too-big", "closing a connection that sent a message larger than MaxHttpBufferSize once decompressed",
+		"limit", t.readLimit, "remote", t.conn.RemoteAddr().String())
+	_ = t.conn.WriteControl(ws.CloseMessage, ws.FormatCloseMessage(ws.CloseMessageTooBig, ""), time.Now().Add(time.Second))
+	t.conn.Emit("error", ErrMessageTooBig)
+}
+
 // connFailed reports a read or write error the way the stock transport
 // does: a close (from the peer or a closed connection) as "close", anything
-// else as "error".
+// else as "error". A connection this transport closed on purpose reports
+// why.
 func (t *transport) connFailed(err error) {
+	t.mu.Lock()
+	failure := t.failure
+	t.mu.Unlock()
+	if failure != nil {
+		t.conn.Emit("error", failure)
+		return
+	}
 	var ce *ws.CloseError
 	if errors.As(err, &ce) || errors.Is(err, net.ErrClosed) {
 		t.conn.Emit("close")
@@ -106,28 +195,168 @@ func (t *transport) connFailed(err error) {
 	t.conn.Emit("error", err)
 }
 
-// Send writes packets in the background; engine.io queues what comes
-// meanwhile and flushes it on "drain".
+// Send queues packets for the writer goroutine, starting it if none runs.
+// It never blocks: engine.io calls it with its socket's flush lock held.
 func (t *transport) Send(packets []*packet.Packet) {
-	t.SetWritable(false)
-	go t.send(packets)
+	t.mu.Lock()
+	if t.failure != nil || t.closing {
+		t.mu.Unlock()
+		return
+	}
+	if !t.writing {
+		t.writing = true
+		t.SetWritable(false)
+		t.mu.Unlock()
+		go t.writeLoop(packets)
+		return
+	}
+	n := queuedSize(packets)
+	if limit := t.cfg.maxQueued; limit > 0 && t.queued+n > limit {
+		queued := t.queued + n
+		t.failure = ErrQueueFull
+		t.queue, t.batches, t.queued = nil, 0, 0
+		t.mu.Unlock()
+		counters.queueOverflows.Add(1)
+		t.cfg.log.warn("queue-full", "closing a connection that does not read: too much queued for it",
+			"queued", queued, "limit", limit, "remote", t.conn.RemoteAddr().String())
+		// Closing the socket (not the WebSocket: that would emit "close"
+		// here, under engine.io's lock) fails the blocked write and the
+		// reader, which reports ErrQueueFull.
+		_ = t.conn.NetConn().Close()
+		return
+	}
+	t.queue = append(t.queue, packets...)
+	t.batches++
+	t.queued += n
+	t.mu.Unlock()
 }
 
-func (t *transport) send(packets []*packet.Packet) {
-	defer func() {
-		t.Emit("drain")
-		t.SetWritable(true)
-		t.Emit("ready")
-	}()
+// queuedSize estimates what packets hold in memory.
+func queuedSize(packets []*packet.Packet) int64 {
+	n := int64(len(packets)) * packetOverhead
+	for _, p := range packets {
+		if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
+			n += int64(p.Options.WsPreEncodedFrame.Len())
+			continue
+		}
+		if l, ok := p.Data.(interface{ Len() int }); ok {
+			n += int64(l.Len())
+		}
+	}
+	return n
+}
 
+// writeLoop writes batch, then what queued meanwhile, until the queue is
+// empty, emitting "drain" per batch Send was given; then it makes the
+// transport writable and says "ready" (engine.io hands over what it
+// collected).
+func (t *transport) writeLoop(batch []*packet.Packet) {
+	batches := 1
+	for {
+		t.startBatch()
+		err := t.writeBatch(batch)
+		t.open.Stop()
+		if err != nil {
+			t.writeFailed(err)
+			return
+		}
+		for ; batches > 0; batches-- {
+			t.Emit("drain")
+		}
+		t.mu.Lock()
+		if len(t.queue) == 0 || t.failure != nil {
+			t.writing = false
+			closing := t.closing
+			t.SetWritable(true)
+			t.mu.Unlock()
+			if closing {
+				_ = t.conn.Close()
+				return
+			}
+			t.Emit("ready")
+			return
+		}
+		batch, batches = t.queue, t.batches
+		t.queue, t.batches, t.queued = nil, 0, 0
+		t.SetWritable(false)
+		t.mu.Unlock()
+	}
+}
+
+// startBatch numbers the batch and arms the timer that opens the transport
+// if writing it takes long.
+func (t *transport) startBatch() {
 	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.batch++
+	n := t.batch
+	t.mu.Unlock()
+	t.open = time.AfterFunc(openAfter, func() { t.openDuring(n) })
+}
 
+// openDuring makes the transport writable while batch n is still being
+// written, and takes what engine.io collected so far into the queue.
+func (t *transport) openDuring(n uint64) {
+	t.mu.Lock()
+	if !t.writing || t.batch != n || t.failure != nil || t.closing {
+		t.mu.Unlock()
+		return
+	}
+	t.SetWritable(true)
+	t.mu.Unlock()
+	t.Emit("ready")
+}
+
+// writeFailed ends the writes after an error.
+func (t *transport) writeFailed(err error) {
+	t.mu.Lock()
+	t.writing = false
+	t.SetWritable(true)
+	t.queue, t.batches, t.queued = nil, 0, 0
+	closing, failure := t.closing, t.failure
+	if failure == nil {
+		t.failure = err
+	}
+	t.mu.Unlock()
+	if closing {
+		_ = t.conn.Close()
+		return
+	}
+	if failure != nil {
+		return // closed on purpose: the reader reports it
+	}
+	// gorilla/websocket hides the deadline error behind its own net.Error.
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		counters.writeTimeouts.Add(1)
+		t.cfg.log.warn("write-timeout", "closing a connection that accepts no data",
+			"timeout", t.cfg.writeTimeout, "remote", t.conn.RemoteAddr().String())
+	}
+	// The failure is set: no more writes. Report the error itself.
+	var ce *ws.CloseError
+	if errors.As(err, &ce) || errors.Is(err, net.ErrClosed) {
+		t.conn.Emit("close")
+		return
+	}
+	t.conn.Emit("error", err)
+}
+
+// writeBatch writes packets, through one corked write when possible, each
+// packet within the write timeout.
+func (t *transport) writeBatch(packets []*packet.Packet) error {
 	if t.cork != nil {
 		t.cork.Cork()
 	}
 	var err error
+	var renew time.Time
 	for _, p := range packets {
+		if timeout := t.cfg.writeTimeout; timeout > 0 {
+			// Renewing per packet (each costs a lock in the runtime
+			// poller) only once an eighth of the timeout went by: each
+			// packet gets between 7/8 and all of it.
+			if now := time.Now(); !now.Before(renew) {
+				_ = t.conn.SetWriteDeadline(now.Add(timeout))
+				renew = now.Add(timeout / 8)
+			}
+		}
 		if err = t.write(p); err != nil {
 			break
 		}
@@ -137,9 +366,7 @@ func (t *transport) send(packets []*packet.Packet) {
 			err = uerr
 		}
 	}
-	if err != nil {
-		t.connFailed(err)
-	}
+	return err
 }
 
 // typePrefix holds the one-byte engine.io v4 type prefixes, sliced without
@@ -228,10 +455,18 @@ func (t *transport) message(mt int, compress bool, prefix, body []byte) error {
 	return w.Close()
 }
 
-// DoClose closes the connection (engine.io calls it through Close).
+// DoClose closes the connection (engine.io calls it through Close), once
+// the write in progress, if any, is done (within the write timeout): the
+// packets handed over before, a disconnect among them, reach the client.
 func (t *transport) DoClose(fn types.Callable) {
-	defer t.conn.Close()
 	if fn != nil {
 		fn()
+	}
+	t.mu.Lock()
+	t.closing = true
+	writing := t.writing
+	t.mu.Unlock()
+	if !writing {
+		_ = t.conn.Close()
 	}
 }

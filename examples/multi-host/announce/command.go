@@ -8,11 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sioredis/sioredis/emitter"
+	"github.com/sioredis/sioredis/examples/multi-host/internal/redisurl"
 )
 
 // ErrUsage is returned by Command for bad flags (the flag package has
@@ -26,7 +26,7 @@ var ErrUsage = errors.New("usage error")
 func Command(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cron", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	redisURL := fs.String("redis", env("REDIS_URL", "redis://localhost:6379"), "Redis URL (env REDIS_URL)")
+	redisURL := fs.String("redis", "", redisurl.FlagUsage)
 	key := fs.String("key", env("REDIS_KEY", "socket.io"), "Redis channel prefix, the same for hosts and cron (env REDIS_KEY)")
 	every := fs.Duration("every", 0, "post every interval instead of once (e.g. 30s); 0 = post once and exit")
 	text := fs.String("message", "", "announcement text (default: a text with the time)")
@@ -41,13 +41,9 @@ func Command(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "unexpected arguments: %q\n", fs.Args())
 		return ErrUsage
 	}
-	raw := *redisURL
-	if !strings.Contains(raw, "://") {
-		raw = "redis://" + raw
-	}
-	opts, err := redis.ParseURL(raw)
+	opts, err := redisurl.Options(redisurl.Resolve(*redisURL))
 	if err != nil {
-		return fmt.Errorf("bad Redis URL %q: %w", raw, err)
+		return err
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()

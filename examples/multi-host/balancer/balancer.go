@@ -115,11 +115,11 @@ func (b *Balancer) Close() {
 }
 
 // ServeHTTP proxies r to the backend its cookie hashes to, or the next one
-// round robin when it has no cookie.
+// round robin when it has no cookie. Nothing in the response names the
+// backend's address (the hosts say their name in the page and the welcome
+// event).
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	be := b.pick(r)
-	w.Header().Set("X-Backend", be.url.Host)
-	be.proxy.ServeHTTP(w, r)
+	b.pick(r).proxy.ServeHTTP(w, r)
 }
 
 // Pick returns the index of the backend a sticky cookie value maps to when

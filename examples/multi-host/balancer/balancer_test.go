@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -80,5 +81,62 @@ func TestStickyRoundRobinFailover(t *testing.T) {
 	}
 	if got := get(t, lb.URL, ""); got != "200 a" {
 		t.Fatalf("round robin with b down: %s", got)
+	}
+}
+
+// TestNoBackendAddressInResponses: neither a proxied response nor the
+// error for a backend that fails tells the client a backend's address.
+func TestNoBackendAddressInResponses(t *testing.T) {
+	a := backendServer("a")
+	defer a.Close()
+	// broken passes its health checks but drops every other request.
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			return
+		}
+		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			c.Close()
+		}
+	}))
+	defer broken.Close()
+	bal, err := New(Config{Backends: []string{a.URL, broken.URL}, Cookie: "lb", HealthInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bal.Close()
+	lb := httptest.NewServer(bal)
+	defer lb.Close()
+
+	addrs := []string{a.Listener.Addr().String(), broken.Listener.Addr().String()}
+	statuses := map[int]bool{}
+	for i := range 2 {
+		cookie := "c0"
+		for j := 1; Pick(cookie, 2) != i; j++ {
+			cookie = fmt.Sprint("c", j)
+		}
+		req, _ := http.NewRequest(http.MethodGet, lb.URL, nil)
+		req.AddCookie(&http.Cookie{Name: "lb", Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		statuses[resp.StatusCode] = true
+		for _, addr := range addrs {
+			for k, vs := range resp.Header {
+				for _, v := range vs {
+					if strings.Contains(v, addr) {
+						t.Errorf("header %s: %s names backend %s", k, v, addr)
+					}
+				}
+			}
+			if strings.Contains(string(body), addr) {
+				t.Errorf("body %q names backend %s", body, addr)
+			}
+		}
+	}
+	if !statuses[http.StatusOK] || !statuses[http.StatusBadGateway] {
+		t.Fatalf("statuses %v, want a 200 and a 502", statuses)
 	}
 }

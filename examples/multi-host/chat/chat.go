@@ -56,6 +56,12 @@ type Config struct {
 	PresenceSettle time.Duration
 	// PresenceTimeout bounds one cluster-wide count. Default 3s.
 	PresenceTimeout time.Duration
+	// PresenceInterval is the least time between two cluster-wide counts
+	// of this host: clients asking for the presence more often share the
+	// last count (each count asks every host of the cluster for its
+	// sockets, so an unbounded rate would let one client load them all).
+	// Default 1s.
+	PresenceInterval time.Duration
 }
 
 // Host is one socket.io server of the demo. It is an http.Handler serving
@@ -79,6 +85,18 @@ type Host struct {
 	mu      sync.Mutex
 	closed  bool
 	fetches sync.WaitGroup
+
+	counts presenceCache
+}
+
+// presenceCache shares one cluster-wide count among the clients that ask
+// within Config.PresenceInterval, and among those that ask while it runs.
+type presenceCache struct {
+	mu      sync.Mutex
+	last    Presence
+	lastErr error
+	at      time.Time     // when last was taken; zero: never
+	running chan struct{} // closed when the count in flight ends; nil: none
 }
 
 // ErrClosed is returned by Presence after Close.
@@ -101,6 +119,9 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.PresenceTimeout <= 0 {
 		cfg.PresenceTimeout = 3 * time.Second
+	}
+	if cfg.PresenceInterval <= 0 {
+		cfg.PresenceInterval = time.Second
 	}
 	h := &Host{
 		cfg:      cfg,
@@ -226,15 +247,24 @@ func (h *Host) onConnection(s *socket.Socket) {
 		h.io.To(events.Room).Emit(events.Chat, msg)
 		reply(ack, map[string]any{"ok": true, "id": msg["id"]})
 	})
+	var asking atomic.Bool // one presence request of this socket at a time
 	s.On(events.Presence, func(args ...any) {
 		ack, _ := splitAck(args)
 		if ack == nil {
 			return
 		}
-		// FetchSockets waits for the other hosts: never on the socket's
-		// own goroutine.
+		if !asking.CompareAndSwap(false, true) {
+			// A client asking faster than it gets answers gets the last
+			// count, not another goroutine.
+			p, _ := h.lastPresence()
+			reply(ack, p.Map())
+			return
+		}
+		// A count waits for the other hosts: never on the socket's own
+		// goroutine.
 		go func() {
-			p, err := h.Presence(context.Background())
+			defer asking.Store(false)
+			p, err := h.SharedPresence(context.Background())
 			if err != nil {
 				h.log.Warn("presence count incomplete", "err", err)
 			}
@@ -256,11 +286,14 @@ func (h *Host) recount() {
 
 // presenceLoop broadcasts the cluster-wide online count after every change
 // and once more PresenceSettle after the last one: two hosts counting at the
-// same moment may each miss the other's newest socket.
+// same moment may each miss the other's newest socket. Changes closer than
+// PresenceInterval to the last count wait for the settling one: clients
+// connecting and leaving in a loop cannot make it count more often.
 func (h *Host) presenceLoop() {
 	defer close(h.loopDone)
 	var settle *time.Timer
 	var settleC <-chan time.Time
+	var last time.Time
 	defer func() {
 		if settle != nil {
 			settle.Stop()
@@ -271,7 +304,10 @@ func (h *Host) presenceLoop() {
 		case <-h.stop:
 			return
 		case <-h.kick:
-			h.broadcastPresence()
+			if time.Since(last) >= h.cfg.PresenceInterval {
+				h.broadcastPresence()
+				last = time.Now()
+			}
 			if settle == nil {
 				settle = time.NewTimer(h.cfg.PresenceSettle)
 			} else {
@@ -281,6 +317,7 @@ func (h *Host) presenceLoop() {
 		case <-settleC:
 			settleC = nil
 			h.broadcastPresence()
+			last = time.Now()
 		}
 	}
 }
@@ -296,6 +333,7 @@ func (h *Host) broadcastPresence() {
 		}
 	}()
 	p, err := h.Presence(ctx)
+	h.counts.store(p, err)
 	if err != nil {
 		h.log.Warn("presence count incomplete", "err", err)
 		if p.Online == 0 {
@@ -396,6 +434,60 @@ func (h *Host) Presence(ctx context.Context) (Presence, error) {
 	}
 	p.At = time.Now().UnixMilli()
 	return p, errors.Join(errs...)
+}
+
+// SharedPresence is Presence for clients: a count taken less than
+// Config.PresenceInterval ago is returned as it is, and callers that come
+// while a count runs wait for it, so that this host asks the cluster at most
+// about once per interval however many clients ask.
+func (h *Host) SharedPresence(ctx context.Context) (Presence, error) {
+	c := &h.counts
+	for {
+		c.mu.Lock()
+		if !c.at.IsZero() && time.Since(c.at) < h.cfg.PresenceInterval {
+			p, err := c.last, c.lastErr
+			c.mu.Unlock()
+			return p, err
+		}
+		if running := c.running; running != nil {
+			c.mu.Unlock()
+			select {
+			case <-running:
+				continue
+			case <-ctx.Done():
+				return Presence{PerHost: map[string]int{}, Partial: true}, ctx.Err()
+			}
+		}
+		running := make(chan struct{})
+		c.running = running
+		c.mu.Unlock()
+
+		p, err := h.Presence(ctx)
+		c.store(p, err)
+		c.mu.Lock()
+		c.running = nil
+		c.mu.Unlock()
+		close(running)
+		return p, err
+	}
+}
+
+// lastPresence is the last count taken, without asking the cluster.
+func (h *Host) lastPresence() (Presence, error) {
+	h.counts.mu.Lock()
+	defer h.counts.mu.Unlock()
+	if h.counts.at.IsZero() {
+		return Presence{PerHost: map[string]int{}, Partial: true}, nil
+	}
+	return h.counts.last, h.counts.lastErr
+}
+
+// store keeps a count, failed ones too: a cluster that does not answer is
+// not asked again sooner.
+func (c *presenceCache) store(p Presence, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last, c.lastErr, c.at = p, err, time.Now()
 }
 
 // Hosts returns the host names of a snapshot, sorted.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sioredis/sioredis/examples/multi-host/balancer"
 	"github.com/sioredis/sioredis/examples/multi-host/events"
+	"github.com/sioredis/sioredis/examples/multi-host/internal/redisurl"
 )
 
 // Topology is what "all" started, handed to AllOptions.OnReady.
@@ -59,14 +60,18 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 	}
 	fs := flag.NewFlagSet("all", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", ":8080", "load balancer listen address")
+	listen := fs.String("listen", defaultListen, "load balancer listen address (\":8080\": every interface)")
 	hosts := fs.Int("hosts", 3, "number of hosts")
 	hostPort := fs.Int("host-port", 8081, "port of the first host (the others follow); 0 = any free ports")
 	every := fs.Duration("every", 15*time.Second, "run the cron job (a short-lived process) this often; 0 = never")
-	redisURL := fs.String("redis", os.Getenv("REDIS_URL"), "Redis URL (env REDIS_URL); empty = start a private redis-server")
+	redisURL := fs.String("redis", "", "Redis URL (default: env REDIS_URL, else start a private redis-server). "+
+		"Prefer REDIS_URL and REDIS_PASSWORD for credentials: every user sees flags in the process list")
 	key := fs.String("key", env("REDIS_KEY", "socket.io"), "Redis channel prefix (env REDIS_KEY)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *redisURL == "" {
+		*redisURL = os.Getenv("REDIS_URL")
 	}
 	if *hosts < 1 {
 		return errors.New("-hosts must be at least 1")
@@ -156,16 +161,19 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 		top.RedisDir = dir
 		say("started redis-server %s in %s (removed on exit)", *redisURL, dir)
 	} else {
-		say("using Redis at %s", redactURL(*redisURL))
+		say("using Redis at %s", redisurl.Redact(*redisURL))
 	}
 	top.RedisURL = *redisURL
+	// The children get the URL, which may hold a password, through their
+	// environment: their command lines are visible to every user.
+	childEnv := append(append([]string{}, o.Env...), "REDIS_URL="+*redisURL)
 
 	// Hosts.
 	var backends []string
 	for i, addr := range hostAddrs {
 		name := fmt.Sprintf("host-%d", i+1)
-		argv := append(append([]string{}, self...), "host", "-name", name, "-listen", addr, "-redis", *redisURL, "-key", *key)
-		c, err := startChild(name, argv, o.Env, out)
+		argv := append(append([]string{}, self...), "host", "-name", name, "-listen", addr, "-key", *key)
+		c, err := startChild(name, argv, childEnv, out)
 		if err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
 		}
@@ -240,8 +248,8 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 				}
 			}
 		case <-tick:
-			argv := append(append([]string{}, self...), "cron", "-redis", *redisURL, "-key", *key)
-			c, err := startChild("cron", argv, o.Env, out)
+			argv := append(append([]string{}, self...), "cron", "-key", *key)
+			c, err := startChild("cron", argv, childEnv, out)
 			if err != nil {
 				say("cannot start the cron job: %v", err)
 				continue

@@ -3,7 +3,7 @@
 //
 //	multi-host [all]      the whole topology on this machine: Redis (a private
 //	                      redis-server unless REDIS_URL is set), 3 hosts, a
-//	                      sticky load balancer on :8080 and the cron job
+//	                      sticky load balancer on 127.0.0.1:8080 and the cron job
 //	multi-host host       one socket.io host (HOST_NAME, LISTEN_ADDR, REDIS_URL)
 //	multi-host cron       post one announcement and exit (-every 30s to loop)
 //	multi-host balancer   the sticky load balancer alone
@@ -32,6 +32,7 @@ import (
 	"github.com/sioredis/sioredis/examples/multi-host/balancer"
 	"github.com/sioredis/sioredis/examples/multi-host/chat"
 	"github.com/sioredis/sioredis/examples/multi-host/events"
+	"github.com/sioredis/sioredis/examples/multi-host/internal/redisurl"
 	"github.com/sioredis/sioredis/redisadapter"
 )
 
@@ -39,14 +40,16 @@ const usage = `usage: multi-host [command] [flags]
 
 commands:
   all          (default) run the whole demo on this machine: Redis, 3 hosts,
-               the sticky load balancer on :8080 and the cron job
+               the sticky load balancer on 127.0.0.1:8080 and the cron job
   host         run one socket.io host
   cron         post an announcement to every host's chat room and exit
                (-every 30s: keep posting)
   balancer     run the sticky load balancer in front of running hosts
   healthcheck  exit 0 if a host's /healthz answers 200 (for Docker)
 
-Run "multi-host COMMAND -h" for the flags of a command.
+Run "multi-host COMMAND -h" for the flags of a command. Give Redis
+credentials through the environment (REDIS_URL, REDIS_PASSWORD), not flags:
+every user of the machine sees flags in the process list.
 `
 
 // Main runs the command line args (without the program name) and returns
@@ -90,6 +93,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
+// defaultListen is where the load balancer listens unless told otherwise:
+// this machine only. A demo is not hardened for the network (-listen
+// :8080 to share it on purpose).
+const defaultListen = "127.0.0.1:8080"
+
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,35 +123,24 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// redisClient opens a client for a redis:// or rediss:// URL (a bare
-// host:port is accepted too).
-func redisClient(raw string) (*redis.Client, error) {
-	if !strings.Contains(raw, "://") {
-		raw = "redis://" + raw
-	}
-	opts, err := redis.ParseURL(raw)
-	if err != nil {
-		return nil, fmt.Errorf("bad Redis URL %q: %w", raw, err)
-	}
-	return redis.NewClient(opts), nil
-}
-
 func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("host", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	hn, _ := os.Hostname()
 	name := fs.String("name", env("HOST_NAME", hn), "host name shown to users (env HOST_NAME)")
 	listen := fs.String("listen", env("LISTEN_ADDR", ":8080"), "listen address (env LISTEN_ADDR)")
-	redisURL := fs.String("redis", env("REDIS_URL", "redis://localhost:6379"), "Redis URL (env REDIS_URL)")
+	redisFlag := fs.String("redis", "", redisurl.FlagUsage)
 	key := fs.String("key", env("REDIS_KEY", "socket.io"), "Redis channel prefix, the same for hosts and cron (env REDIS_KEY)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	redisURL := redisurl.Resolve(*redisFlag)
 	log := newLogger(stderr).With("host", *name)
-	rdb, err := redisClient(*redisURL)
+	opts, err := redisurl.Options(redisURL)
 	if err != nil {
 		return err
 	}
+	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 
 	ln, err := net.Listen("tcp", *listen)
@@ -159,14 +156,14 @@ func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("host listening", "addr", ln.Addr().String(), "redis", redactURL(*redisURL), "healthy", h.Healthy())
+	log.Info("host listening", "addr", ln.Addr().String(), "redis", redisurl.Redact(redisURL), "healthy", h.Healthy())
 	go func() {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if h.WaitReady(wctx) == nil {
 			log.Info("host ready: subscribed to Redis")
 		} else if ctx.Err() == nil {
-			log.Warn("host not ready after 30s: is Redis reachable?", "redis", redactURL(*redisURL))
+			log.Warn("host not ready after 30s: is Redis reachable?", "redis", redisurl.Redact(redisURL))
 		}
 	}()
 
@@ -199,7 +196,7 @@ func runCron(ctx context.Context, args []string, stderr io.Writer) error {
 func runBalancer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("balancer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", ":8080", "listen address")
+	listen := fs.String("listen", defaultListen, "listen address (\":8080\": every interface)")
 	backends := fs.String("backends", "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083", "comma-separated host URLs")
 	cookie := fs.String("cookie", events.StickyCookie, "cookie to hash on for stickiness")
 	if err := parse(fs, args); err != nil {
@@ -277,14 +274,4 @@ func browserURL(a net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-// redactURL hides a password in a Redis URL for logs.
-func redactURL(raw string) string {
-	if i := strings.Index(raw, "://"); i >= 0 {
-		if j := strings.LastIndex(raw, "@"); j > i {
-			return raw[:i+3] + "***@" + raw[j+1:]
-		}
-	}
-	return raw
 }
