@@ -4,6 +4,7 @@ import (
 	"context"
 	"expvar"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,8 +17,12 @@ import (
 // options; each one serves its own clients. Here two servers share one
 // Redis: each counts the other.
 func ExampleNew() {
+	addr := os.Getenv("REDIS_ADDR") // where your Redis listens
+	if addr == "" {
+		addr = "localhost:6379"
+	}
 	newServer := func() *socket.Server {
-		rdb := redis.NewClient(&redis.Options{Addr: exampleRedis}) // e.g. "localhost:6379"
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
 		opts := socket.DefaultServerOptions()
 		opts.SetAdapter(redisadapter.New(rdb, redisadapter.WithRequestsTimeout(3*time.Second)))
 		return socket.NewServer(nil, opts) // serve it with io.ServeHandler(nil)
@@ -39,37 +44,70 @@ func ExampleNew() {
 	// servers: 2
 }
 
-// With Redis 7 Cluster, the sharded adapter sends each message only to the
-// shard that owns its channel.
+// The sharded adapter needs Redis 7. With a Redis Cluster
+// (redis.NewClusterClient), each message only travels to the shard that
+// owns its channel; a single Redis 7 node works too.
 func ExampleNewSharded() {
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"localhost:7000", "localhost:7001", "localhost:7002"}})
+	addr := os.Getenv("REDIS_ADDR") // where your Redis 7 listens
+	if addr == "" {
+		addr = "localhost:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
 
 	opts := socket.DefaultServerOptions()
 	opts.SetAdapter(redisadapter.NewSharded(rdb, redisadapter.WithSubscriptionMode(redisadapter.DynamicMode)))
-	socket.NewServer(nil, opts)
+	io := socket.NewServer(nil, opts)
+	defer io.Close(nil)
+
+	io.To("room1").Emit("news", "hello") // published on socket.io#/#room1#
+	fmt.Println("servers:", io.Of("/", nil).Adapter().ServerCount())
+	// Output: servers: 1
 }
 
-// Publish the adapter's counters with expvar (a Prometheus or OpenTelemetry
-// collector can read Stats the same way).
+// Publish the adapter's counters with expvar, and use Healthy as a
+// readiness probe. The adapter connects when the server creates its first
+// namespace.
 func ExampleBuilder_Stats() {
-	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	addr := os.Getenv("REDIS_ADDR") // where your Redis listens
+	if addr == "" {
+		addr = "localhost:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+
 	adapter := redisadapter.New(rdb)
+	opts := socket.DefaultServerOptions()
+	opts.SetAdapter(adapter)
+	io := socket.NewServer(nil, opts)
+	defer io.Close(nil)
 	expvar.Publish("sioredis", expvar.Func(func() any { return adapter.Stats() }))
 
-	// A readiness probe.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = adapter.WaitHealthy(ctx)
-	fmt.Println(adapter.Healthy())
+	if err := adapter.WaitHealthy(ctx); err != nil {
+		fmt.Println("Redis unreachable:", err)
+		return
+	}
+	fmt.Println("healthy:", adapter.Healthy(), "subscriptions:", adapter.Stats().Subscriptions)
+	// Output: healthy: true subscriptions: 4
 }
 
 // AllRooms lists the rooms of every server (classic adapter).
 func ExampleAdapter_AllRooms() {
-	var io *socket.Server // a server using redisadapter.New
-	if io == nil {
-		return
+	addr := os.Getenv("REDIS_ADDR") // where your Redis listens
+	if addr == "" {
+		addr = "localhost:6379"
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	opts := socket.DefaultServerOptions()
+	opts.SetAdapter(redisadapter.New(rdb))
+	io := socket.NewServer(nil, opts)
+	defer io.Close(nil)
+
 	a := io.Of("/", nil).Adapter().(*redisadapter.Adapter)
 	rooms, err := a.AllRooms(context.Background())
-	fmt.Println(rooms.Keys(), err)
+	fmt.Println(rooms.Len(), "rooms, error:", err)
+	// Output: 0 rooms, error: <nil>
 }

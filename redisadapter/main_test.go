@@ -7,8 +7,6 @@ import (
 	"github.com/sioredis/sioredis/internal/redistest"
 )
 
-// exampleRedis is the address of a redis-server started for the runnable
-// examples.
-var exampleRedis string
-
-func TestMain(m *testing.M) { os.Exit(redistest.RunWithServer(m, &exampleRedis)) }
+// The runnable examples read REDIS_ADDR, which TestMain points at a
+// redis-server of its own.
+func TestMain(m *testing.M) { os.Exit(redistest.RunWithEnv(m, "REDIS_ADDR")) }

@@ -218,3 +218,20 @@ func RunWithServer(m *testing.M, addr *string) int {
 	*addr = a
 	return m.Run()
 }
+
+// RunWithEnv is RunWithServer for runnable examples that read the address
+// of their Redis from the environment variable name, as a program copied
+// from them would.
+func RunWithEnv(m *testing.M, name string) int {
+	a, stop, err := StartProcess()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stop()
+	if err := os.Setenv(name, a); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
