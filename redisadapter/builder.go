@@ -68,9 +68,12 @@ func (b *Builder) Stats() Stats {
 	return s
 }
 
-// Healthy reports whether the subscriber connection is up. It is false
-// before the first namespace subscribed, while Redis is unreachable, and
-// after the server closed; use it as a readiness check.
+// Healthy reports whether the server hears the cluster: every subscriber
+// connection is up, answered its last health check (see
+// [WithHealthCheckInterval]) and has every wanted subscription confirmed by
+// Redis. It is false before the first namespace subscribed, while Redis is
+// unreachable, refuses the credentials or a subscription, or does not answer,
+// and after the server closed; use it as a readiness check.
 func (b *Builder) Healthy() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -83,7 +86,7 @@ func (b *Builder) Healthy() bool {
 	return false
 }
 
-// WaitHealthy blocks until the subscriber connection is up or ctx is done.
+// WaitHealthy blocks until [Builder.Healthy] holds or ctx is done.
 func (b *Builder) WaitHealthy(ctx context.Context) error {
 	b.mu.Lock()
 	sub, shardSub := b.sub, b.shardSub
@@ -115,9 +118,9 @@ func (b *Builder) acquire() shared {
 	if b.refs == 1 {
 		b.pub = newPublisher(b.rdb, b.cfg.publishQueueSize, b.cfg.requestsTimeout, &b.stats, b.log)
 		if b.sharded {
-			b.shardSub = newShardSubscriber(b.rdb, &b.stats, b.log)
+			b.shardSub = newShardSubscriber(b.rdb, b.cfg.healthCheckInterval, &b.stats, b.log)
 		} else {
-			b.sub = newSubscriber(b.rdb.Subscribe(context.Background()), &b.stats, b.log, nil)
+			b.sub = newSubscriber(clientLink(b.rdb, b.cfg.healthCheckInterval), &b.stats, b.log, nil)
 		}
 	}
 	return shared{pub: b.pub, sub: b.sub, shardSub: b.shardSub}

@@ -36,6 +36,7 @@ type config struct {
 	subscriptionMode         SubscriptionMode
 	inboxSize                int
 	publishQueueSize         int
+	healthCheckInterval      time.Duration
 }
 
 func defaultConfig() config {
@@ -46,6 +47,8 @@ func defaultConfig() config {
 		subscriptionMode: DynamicMode,
 		inboxSize:        65536,
 		publishQueueSize: 8192,
+
+		healthCheckInterval: 5 * time.Second,
 	}
 }
 
@@ -122,6 +125,22 @@ func WithPublishQueueSize(n int) Option {
 	return func(c *config) {
 		if n > 0 {
 			c.publishQueueSize = n
+		}
+	}
+}
+
+// WithHealthCheckInterval sets how often each subscriber connection proves
+// that Redis still answers: it sends a PING every interval and drops and
+// redials the connection when the reply has not arrived half an interval
+// later. A Redis that stops answering (a frozen host, a silent network
+// partition) is therefore detected within 2 x interval; Healthy() turns false
+// and Stats.HealthCheckFailures counts it. The same tick re-checks refused
+// subscriptions and, with a Sentinel failover client, where the master is.
+// Default 5 s. Values <= 0 keep the default.
+func WithHealthCheckInterval(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.healthCheckInterval = d
 		}
 	}
 }
