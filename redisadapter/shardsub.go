@@ -23,7 +23,7 @@ type shardSubscriber struct {
 	cc       *redis.ClusterClient // nil for a single node
 	interval time.Duration        // health-check interval of each connection
 	stats    *counters
-	log   *rateLog
+	log      *rateLog
 
 	mu    sync.Mutex
 	conns map[string]*subscriber // by master address ("" for a single node)

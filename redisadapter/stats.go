@@ -77,6 +77,6 @@ func (c *counters) snapshot() Stats {
 		ConnectFailures:     c.connectFailures.Load(),
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
-		Subscriptions:   c.subscriptions.Load(),
+		Subscriptions:       c.subscriptions.Load(),
 	}
 }
