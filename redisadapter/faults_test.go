@@ -371,18 +371,25 @@ func TestRefusedSubscription(t *testing.T) {
 // while one of the three Sentinels is down. Delivery in both directions
 // and fetchSockets across servers must work again within the bound.
 func TestSentinelFailover(t *testing.T) {
+	// The bounds after the switch: a planned failover is noticed on the
+	// next health-check tick (the master moved) and the first redial
+	// follows at once; a frozen master may have pushed the backoff to its
+	// cap (5 s) and a redial may wait for the client's 1 s timeout.
+	planned := 2*faultInterval + 3*time.Second
+	frozen := 2*faultInterval + maxBackoff + 5*time.Second
 	cases := []struct {
 		name    string
 		sharded bool
-		fail    func(t *testing.T, set *redistest.SentinelSet)
+		bound   time.Duration
+		fail    func(t *testing.T, set *redistest.SentinelSet) string // returns the new master
 	}{
-		{"planned", false, func(t *testing.T, set *redistest.SentinelSet) { set.Failover(t) }},
-		{"planned-sharded", true, func(t *testing.T, set *redistest.SentinelSet) { set.Failover(t) }},
-		{"frozen-master-sentinel-down", false, func(t *testing.T, set *redistest.SentinelSet) {
+		{"planned", false, planned, func(t *testing.T, set *redistest.SentinelSet) string { return set.Failover(t) }},
+		{"planned-sharded", true, planned, func(t *testing.T, set *redistest.SentinelSet) string { return set.Failover(t) }},
+		{"frozen-master-sentinel-down", false, frozen, func(t *testing.T, set *redistest.SentinelSet) string {
 			set.KillSentinel(t, 0)
 			old := set.Master(t)
 			set.Freeze(t, old)
-			set.WaitMasterNot(t, old)
+			return set.WaitMasterNot(t, old)
 		}},
 	}
 	for _, tc := range cases {
@@ -401,13 +408,10 @@ func TestSentinelFailover(t *testing.T) {
 			expectFresh(t, b, ca, "tick", 5*time.Second)
 
 			start := time.Now()
-			tc.fail(t, set)
+			master := tc.fail(t, set)
 			switched := time.Now()
 			t.Logf("Sentinel switched the master after %v", switched.Sub(start).Round(time.Millisecond))
-			// The bound: a health-check tick notices the move (or the
-			// missing PONG), then at most one backoff (<= 5 s) and a
-			// client timeout (1 s here) until the new connection is up.
-			bound := 2*faultInterval + maxBackoff + 5*time.Second
+			bound := tc.bound
 			expectFresh(t, b, ca, "tick", bound)
 			expectFresh(t, a, cb, "tick", bound)
 			t.Logf("delivery resumed %v after the switch", time.Since(switched).Round(time.Millisecond))
@@ -418,6 +422,17 @@ func TestSentinelFailover(t *testing.T) {
 				a.IO.FetchSockets()(func(s []*socket.RemoteSocket, e error) { sockets, err = s, e })
 				return err == nil && len(sockets) == 2
 			})
+			// Both subscribers sit on the new master, not on a replica that
+			// relays what it replicates.
+			nm := redis.NewClient(&redis.Options{Addr: master})
+			defer nm.Close()
+			ch := protocol.RequestChannel(protocol.DefaultPrefix, "/")
+			numsub := func() int64 { return nm.PubSubNumSub(siotest.Ctx(t), ch).Val()[ch] }
+			if tc.sharded {
+				ch = protocol.BroadcastChannel(protocol.DefaultPrefix, "/")
+				numsub = func() int64 { return nm.PubSubShardNumSub(siotest.Ctx(t), ch).Val()[ch] }
+			}
+			within(t, "both subscribers on the new master", bound, func() bool { return numsub() == 2 })
 			st := ba.Stats()
 			if st.Reconnects == 0 {
 				t.Fatalf("the move to the new master was not counted: %+v", st)
