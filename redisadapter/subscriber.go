@@ -517,6 +517,10 @@ func (s *subscriber) serve(ps *redis.PubSub) (proven bool, err error) {
 func (s *subscriber) tick(ps *redis.PubSub, now time.Time) error {
 	if s.pingOut && now.Sub(s.pingSentAt) > s.link.interval/2 {
 		s.stats.healthCheckFailures.Add(1)
+		if s.lastRefuse != nil {
+			// E.g. -LOADING or -MASTERDOWN instead of a PONG.
+			return fmt.Errorf("%w within %v (last error reply: %v)", errNoPong, s.link.interval/2, s.lastRefuse)
+		}
 		return fmt.Errorf("%w within %v", errNoPong, s.link.interval/2)
 	}
 	if s.moved.Load() {
