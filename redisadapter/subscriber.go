@@ -404,6 +404,7 @@ func (s *subscriber) run() {
 	}
 }
 
+// nextBackoff doubles b within [minBackoff, maxBackoff].
 func nextBackoff(b time.Duration) time.Duration {
 	switch {
 	case b < minBackoff:
