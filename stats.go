@@ -25,11 +25,28 @@ type Stats struct {
 	// Reconnects counts how often the subscriber connection came back after
 	// a failure.
 	Reconnects uint64
+	// HealthCheckFailures counts subscriber connections dropped because
+	// Redis did not answer a PING in time (redisadapter's
+	// WithHealthCheckInterval).
+	HealthCheckFailures uint64
+	// ConnectFailures counts failed attempts to (re)establish a subscriber
+	// connection: refused or timed-out dials and refused handshakes
+	// (WRONGPASS, NOAUTH, LOADING, MASTERDOWN...). Attempts are spaced by a
+	// capped, jittered exponential backoff, so this grows slowly.
+	ConnectFailures uint64
+	// SubscribeRefused counts subscriptions Redis refused (for example
+	// -NOPERM from an ACL without the channel). Each one is retried with
+	// backoff; Healthy is false meanwhile.
+	SubscribeRefused uint64
+	// MasterSwitches counts subscriber connections moved to a new master
+	// after a Sentinel failover.
+	MasterSwitches uint64
 	// RequestTimeouts counts cross-server requests that timed out.
 	RequestTimeouts uint64
-	// Subscriptions is the number of channels and patterns currently
-	// subscribed.
+	// Subscriptions is the number of channels and patterns Redis has
+	// confirmed and that are currently subscribed.
 	Subscriptions int64
-	// Healthy is false while the subscriber connection is down.
+	// Healthy is false while a subscriber connection is down, unproven (no
+	// reply to its last health check yet) or missing a wanted subscription.
 	Healthy bool
 }

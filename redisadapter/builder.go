@@ -66,10 +66,13 @@ func (b *Builder) New(nsp socket.Namespace) socket.Adapter {
 // Stats returns a snapshot of the builder's counters.
 func (b *Builder) Stats() Stats { return b.hub.Stats() }
 
-// Healthy reports whether the subscriber connection is up. It is false
-// before the first namespace subscribed, while Redis is unreachable, and
-// after the server closed; use it as a readiness check.
+// Healthy reports whether the server hears the cluster: every subscriber
+// connection is up, answered its last health check (see
+// [WithHealthCheckInterval]) and has every wanted subscription confirmed by
+// Redis. It is false before the first namespace subscribed, while Redis is
+// unreachable, refuses the credentials or a subscription, or does not answer,
+// and after the server closed; use it as a readiness check.
 func (b *Builder) Healthy() bool { return b.hub.Healthy() }
 
-// WaitHealthy blocks until the subscriber connection is up or ctx is done.
+// WaitHealthy blocks until [Builder.Healthy] holds or ctx is done.
 func (b *Builder) WaitHealthy(ctx context.Context) error { return b.hub.WaitHealthy(ctx) }

@@ -105,3 +105,19 @@ func WithPublishQueueSize(n int) Option {
 		}
 	}
 }
+
+// WithHealthCheckInterval sets how often each subscriber connection proves
+// that Redis still answers: it sends a PING every interval and drops and
+// redials the connection when the reply has not arrived half an interval
+// later. A Redis that stops answering (a frozen host, a silent network
+// partition) is therefore detected within 2 x interval; Healthy() turns false
+// and Stats.HealthCheckFailures counts it. The same tick re-checks refused
+// subscriptions and, with a Sentinel failover client, where the master is.
+// Default 5 s. Values <= 0 keep the default.
+func WithHealthCheckInterval(d time.Duration) Option {
+	return func(c *core.Config) {
+		if d > 0 {
+			c.HealthCheckInterval = d
+		}
+	}
+}

@@ -96,7 +96,7 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.RequestsTimeout)
 	defer cancel()
 	if err := a.sub.subscribe(ctx, subs); err != nil {
-		a.log.warn("subscribe", "namespace not subscribed yet; it will be once Redis is reachable",
+		a.log.warn("subscribe", "namespace not subscribed yet; retried until Redis confirms it",
 			"nsp", a.name, "err", err)
 	}
 	return a

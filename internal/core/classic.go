@@ -17,7 +17,7 @@ var Classic Format = classicFormat{}
 type classicFormat struct{}
 
 func (classicFormat) connect(h *Hub) pubsubConn {
-	return newSubscriber(h.rdb.Subscribe(context.Background()), &h.stats, h.log, nil)
+	return newSubscriber(clientLink(h.rdb, h.cfg.HealthCheckInterval), &h.stats, h.log, nil)
 }
 
 func (classicFormat) newWire(a *Adapter) wire {

@@ -25,6 +25,9 @@ type Config struct {
 	InboxSize int
 	// PublishQueueSize bounds the messages waiting to be published.
 	PublishQueueSize int
+	// HealthCheckInterval is how often each subscriber connection proves
+	// that Redis answers (a PING whose reply must come within half of it).
+	HealthCheckInterval time.Duration
 }
 
 // DefaultConfig returns the defaults, Node's where Node has the option.
@@ -36,5 +39,7 @@ func DefaultConfig() Config {
 		SubscriptionMode: protocol.DynamicMode,
 		InboxSize:        65536,
 		PublishQueueSize: 8192,
+
+		HealthCheckInterval: 5 * time.Second,
 	}
 }

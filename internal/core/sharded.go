@@ -19,7 +19,7 @@ var Sharded Format = shardedFormat{}
 type shardedFormat struct{}
 
 func (shardedFormat) connect(h *Hub) pubsubConn {
-	return newShardSubscriber(h.rdb, &h.stats, h.log)
+	return newShardSubscriber(h.rdb, h.cfg.HealthCheckInterval, &h.stats, h.log)
 }
 
 func (shardedFormat) newWire(a *Adapter) wire {

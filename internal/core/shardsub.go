@@ -19,10 +19,11 @@ import (
 // re-resolves the owner of every wanted channel and re-subscribes it there.
 // A periodic reconcile catches what the notifications miss.
 type shardSubscriber struct {
-	rdb   redis.UniversalClient
-	cc    *redis.ClusterClient // nil for a single node
-	stats *counters
-	log   *rateLog
+	rdb      redis.UniversalClient
+	cc       *redis.ClusterClient // nil for a single node
+	interval time.Duration        // health-check interval of each connection
+	stats    *counters
+	log      *rateLog
 
 	mu    sync.Mutex
 	conns map[string]*subscriber // by master address ("" for a single node)
@@ -39,16 +40,17 @@ type shardSubscriber struct {
 // cluster's slot map even without a notification.
 const reconcileInterval = 2 * time.Second
 
-func newShardSubscriber(rdb redis.UniversalClient, stats *counters, log *rateLog) *shardSubscriber {
+func newShardSubscriber(rdb redis.UniversalClient, interval time.Duration, stats *counters, log *rateLog) *shardSubscriber {
 	s := &shardSubscriber{
-		rdb:   rdb,
-		stats: stats,
-		log:   log,
-		conns: map[string]*subscriber{},
-		where: map[string]string{},
-		want:  map[string]handler{},
-		kick:  make(chan struct{}, 1),
-		stop:  make(chan struct{}),
+		rdb:      rdb,
+		interval: interval,
+		stats:    stats,
+		log:      log,
+		conns:    map[string]*subscriber{},
+		where:    map[string]string{},
+		want:     map[string]handler{},
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
 	}
 	if cc, ok := rdb.(*redis.ClusterClient); ok {
 		s.cc = cc
@@ -62,19 +64,20 @@ func newShardSubscriber(rdb redis.UniversalClient, stats *counters, log *rateLog
 // channel. Called with s.mu held.
 func (s *shardSubscriber) connFor(ctx context.Context, channel string) (*subscriber, string, error) {
 	addr := ""
-	var client redis.UniversalClient = s.rdb
+	l := clientLink(s.rdb, s.interval)
 	if s.cc != nil {
 		c, err := s.cc.MasterForKey(ctx, channel)
 		if err != nil {
 			return nil, "", err
 		}
 		addr = c.Options().Addr
-		client = c
+		l = clientLink(c, s.interval)
+		l.name = addr
 	}
 	if conn, ok := s.conns[addr]; ok {
 		return conn, addr, nil
 	}
-	conn := newSubscriber(client.Subscribe(context.Background()), s.stats, s.log, s.lost)
+	conn := newSubscriber(l, s.stats, s.log, s.lost)
 	s.conns[addr] = conn
 	return conn, addr, nil
 }
@@ -220,7 +223,9 @@ func (s *shardSubscriber) reconcile() {
 				s.mu.Unlock()
 				continue
 			}
-			conn = newSubscriber(node.Subscribe(context.Background()), s.stats, s.log, s.lost)
+			l := clientLink(node, s.interval)
+			l.name = addr
+			conn = newSubscriber(l, s.stats, s.log, s.lost)
 			s.conns[addr] = conn
 		}
 		s.where[ch] = addr

@@ -11,6 +11,8 @@ type counters struct {
 	published, publishErrors, publishDropped atomic.Uint64
 	received, dropped, decodeErrors, ignored atomic.Uint64
 	reconnects, requestTimeouts              atomic.Uint64
+	healthCheckFailures, connectFailures     atomic.Uint64
+	subscribeRefused, masterSwitches         atomic.Uint64
 	subscriptions                            atomic.Int64
 }
 
@@ -25,6 +27,11 @@ func (c *counters) snapshot() sioredis.Stats {
 		Ignored:         c.ignored.Load(),
 		Reconnects:      c.reconnects.Load(),
 		RequestTimeouts: c.requestTimeouts.Load(),
-		Subscriptions:   c.subscriptions.Load(),
+
+		HealthCheckFailures: c.healthCheckFailures.Load(),
+		ConnectFailures:     c.connectFailures.Load(),
+		SubscribeRefused:    c.subscribeRefused.Load(),
+		MasterSwitches:      c.masterSwitches.Load(),
+		Subscriptions:       c.subscriptions.Load(),
 	}
 }
