@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// nodeVector is one message of testdata/node-vectors.json, a verbatim copy of
-// /work/shared/protocol/node-vectors.json (recorded from the real Node
-// packages, see node-redis-protocol.md §8).
+// nodeVector is one message of testdata/node-vectors.json, recorded from the
+// real Node packages by interop/node/record-vectors.js (`npm run
+// record-vectors` in interop/; see docs/protocol.md, "Test vectors").
 type nodeVector struct {
 	Section string          `json:"section"`
 	Name    string          `json:"name"`
