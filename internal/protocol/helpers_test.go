@@ -29,7 +29,7 @@ type nodeVector struct {
 }
 
 // isStreams reports vectors of the Redis streams adapter (V11 in the JSON
-// file, §5 / V7 of the reference text): out of scope for this package.
+// file, docs/protocol.md §5): out of scope for this package.
 func (v nodeVector) isStreams() bool {
 	return v.Section == "V11" || v.Format == "fields"
 }
