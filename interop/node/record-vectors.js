@@ -270,9 +270,11 @@ class Recorder {
     }
   }
 
-  captured() {
+  // captured returns the not yet attributed PUBLISH/SPUBLISH/XADD/SET
+  // commands, up to (not including) monitor entry end.
+  captured(end = this.monitor.entries.length) {
     return this.monitor.entries
-      .slice(this.seen)
+      .slice(this.seen, end)
       .filter((e) => CAPTURED.has(e.args[0].toString().toUpperCase()));
   }
 
@@ -281,17 +283,17 @@ class Recorder {
   async step(section, title, names, fn) {
     await fn();
     await waitFor(`${section}: ${names.length} messages`, () => this.captured().length >= names.length);
-    // A marker through MONITOR: everything the step sent is before it.
+    // A marker through MONITOR: everything the step sent comes before it,
+    // so a step that sends more than it expects is caught here.
     const marker = `record-vectors ${section} ${names[0]}`;
     await this.admin.sendCommand(["ECHO", marker]);
-    await waitFor(`${section}: marker`, () =>
-      this.monitor.entries.some((e, i) => i >= this.seen && e.args[0].toString() === "ECHO" && e.args[1].toString() === marker),
-    );
-    const got = this.captured().filter((e) => this.names.get(e.addr) !== "recorder");
-    const end = this.monitor.entries.findIndex(
-      (e, i) => i >= this.seen && e.args[0].toString() === "ECHO" && e.args[1].toString() === marker,
-    );
-    const mine = got.filter((e) => this.monitor.entries.indexOf(e) < end);
+    const isMarker = (e) => e.args[0].toString() === "ECHO" && e.args[1].toString() === marker;
+    let end = -1;
+    await waitFor(`${section}: marker`, () => {
+      end = this.monitor.entries.findIndex((e, i) => i >= this.seen && isMarker(e));
+      return end >= 0;
+    });
+    const mine = this.captured(end);
     if (mine.length !== names.length) {
       const show = mine.map((e) => e.args.map((a) => a.toString()).join(" ")).join("\n  ");
       throw new Error(`${section}: expected ${names.length} messages, got ${mine.length}:\n  ${show}`);
