@@ -33,8 +33,8 @@ func checkVector(t *testing.T, v vector, channel, payload string) {
 }
 
 // TestGoldenNodeEmitter reproduces the messages Node's
-// @socket.io/redis-emitter 5.1 publishes (node-vectors.json section V6, the
-// "V5. Emitter" vectors of node-redis-protocol.md), captured from a real
+// @socket.io/redis-emitter 5.1 publishes (node-vectors.json section V6, see
+// docs/protocol.md §8), captured from a real
 // Redis with PSUBSCRIBE '*'.
 func TestGoldenNodeEmitter(t *testing.T) {
 	t.Parallel()
@@ -61,7 +61,7 @@ func TestGoldenNodeEmitter(t *testing.T) {
 }
 
 // TestGoldenClassicMore pins the classic forms the Node vectors do not
-// cover, written from the emitter 5.1 source (§4 of the protocol notes).
+// cover, written from the emitter 5.1 source (docs/protocol.md §4).
 func TestGoldenClassicMore(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)

@@ -1,5 +1,5 @@
 // Command server is the Go implementation of the benchmark harness's server
-// contract (see bench/README.md and /work/shared/bench/README.md): a
+// contract (see bench/README.md and bench/harness/README.md): a
 // socket.io server (github.com/zishang520/socket.io/v2) scaled with
 // sioredis's Redis adapter, the counterpart of the harness's Node reference
 // servers/node-server.js.

@@ -11,9 +11,9 @@ import (
 	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
-// nodeVector is one message of testdata/node-vectors.json, a verbatim copy of
-// /work/shared/protocol/node-vectors.json (recorded from the real Node
-// packages, see node-redis-protocol.md §8).
+// nodeVector is one message of testdata/node-vectors.json, recorded from the
+// real Node packages by interop/node/record-vectors.js (`npm run
+// record-vectors` in interop/; see docs/protocol.md, "Test vectors").
 type nodeVector struct {
 	Section string          `json:"section"`
 	Name    string          `json:"name"`
@@ -29,7 +29,7 @@ type nodeVector struct {
 }
 
 // isStreams reports vectors of the Redis streams adapter (V11 in the JSON
-// file, §5 / V7 of the reference text): out of scope for this package.
+// file, docs/protocol.md §5): out of scope for this package.
 func (v nodeVector) isStreams() bool {
 	return v.Section == "V11" || v.Format == "fields"
 }

@@ -129,7 +129,7 @@ func vectorExpectations() map[string]vectorWant {
 		"V5.4": {want: &Response{Type: -1, RequestID: "req004", Rooms: []string{fixtureSID, "room1", "room3"}},
 			respType: RequestAllRooms, channel: specificResponseChannel("nodeA1")},
 
-		// Emitter (V5 of the reference text, V6 in the JSON file).
+		// Emitter (V6, docs/protocol.md §8).
 		"V6.1": {want: &Broadcast{UID: EmitterUID,
 			Packet: Packet{Type: 2, Data: []any{"news", []byte{1, 2, 3}, map[string]any{"n": 1.5}}, Nsp: "/"},
 			Opts:   Options{Rooms: []string{"room1"}, Except: noRooms, Flags: Flags{Volatile: true}}},
@@ -215,7 +215,7 @@ func TestNodeVectors(t *testing.T) {
 	seen := map[string]bool{}
 	for _, v := range loadVectors(t) {
 		if v.isStreams() {
-			// Redis streams adapter (V7 of the reference text, V11 here):
+			// Redis streams adapter (V11, docs/protocol.md §5):
 			// XADD entries and @msgpack/msgpack envelopes, out of scope.
 			continue
 		}

@@ -1,26 +1,35 @@
 package redistest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
-	"github.com/testcontainers/testcontainers-go"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 )
+
+// The Docker fallback drives the docker command-line client rather than a
+// Docker SDK, so that the library's module graph does not carry the SDK's
+// dependencies (moby, OpenTelemetry, ...) to every user.
 
 // containerImage is the image of the Docker fallback.
 const containerImage = "redis:7.2-alpine"
 
 // redisPort is the port Redis listens on inside the container.
 const redisPort = "6379/tcp"
+
+// containerLabel marks the containers this package starts, so that ones
+// left behind by a killed test process can be found
+// (docker ps -a --filter label=org.sioredis.redistest).
+const containerLabel = "org.sioredis.redistest=1"
 
 var (
 	dockerOnce sync.Once
@@ -31,27 +40,37 @@ var (
 // Docker engine answers; nil means it does.
 func dockerUsable() error {
 	dockerOnce.Do(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				dockerErr = fmt.Errorf("docker: %v", r)
-			}
-		}()
-		p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
-		if err != nil {
-			dockerErr = err
-			return
-		}
-		defer p.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		dockerErr = p.Health(ctx)
+		v, err := docker(ctx, "version", "--format", "{{.Server.Version}}")
+		if err == nil && v == "" {
+			err = errors.New("docker version: the engine reported no version")
+		}
+		dockerErr = err
 	})
 	return dockerErr
 }
 
+// docker runs the docker client and returns its trimmed standard output.
+func docker(ctx context.Context, args ...string) (string, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("docker %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
 // dockerRedis is a Redis container.
 type dockerRedis struct {
-	ctr       *testcontainers.DockerContainer
+	id        string
+	host      string // where published ports are reachable
 	fixedAddr string // host:port bound on 127.0.0.1, if the engine is local
 
 	mu      sync.Mutex
@@ -80,68 +99,77 @@ func startContainer(t testing.TB) *dockerRedis {
 }
 
 func runContainer(ctx context.Context, t testing.TB) (*dockerRedis, error) {
-	opts := []testcontainers.ContainerCustomizer{
-		testcontainers.WithLogger(tclog.TestLogger(t)),
-		testcontainers.WithCmd("redis-server", "--save", "", "--appendonly", "no"),
-		testcontainers.WithExposedPorts(redisPort),
-	}
-	d := &dockerRedis{}
-	if local := dockerIsLocal(ctx); local {
+	host, local := dockerHost(ctx)
+	d := &dockerRedis{host: host}
+	publish := redisPort // a port Docker picks, on every interface of the engine's host
+	if local {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
 		d.fixedAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		opts = append(opts, testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = network.PortMap{
-				network.MustParsePort(redisPort): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}},
-			}
-		}))
+		publish = d.fixedAddr + ":" + redisPort
 	}
-	ctr, err := testcontainers.Run(ctx, containerImage, opts...)
-	testcontainers.CleanupContainer(t, ctr)
+	id, err := docker(ctx, "run", "--detach", "--label", containerLabel, "--publish", publish,
+		containerImage, "redis-server", "--save", "", "--appendonly", "no")
+	if id != "" {
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := docker(ctx, "rm", "--force", "--volumes", id); err != nil {
+				t.Logf("redistest: remove container %s: %v", id, err)
+			}
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
-	d.ctr = ctr
+	d.id = id
 	if err := d.waitUp(ctx); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// dockerIsLocal reports whether the engine's published ports are reachable
-// on this machine's loopback.
-func dockerIsLocal(ctx context.Context) bool {
-	p, err := testcontainers.NewDockerProvider(testcontainers.WithLogger(tclog.NewNoopLogger()))
+// dockerHost returns the host on which the engine publishes ports and
+// whether that is this machine's loopback (a unix socket, a named pipe, or
+// a tcp:// endpoint on localhost).
+func dockerHost(ctx context.Context) (host string, local bool) {
+	ep, err := docker(ctx, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}")
+	if err != nil || ep == "" {
+		return "127.0.0.1", true // the client's default: the local socket
+	}
+	u, err := url.Parse(ep)
 	if err != nil {
-		return false
+		return "127.0.0.1", true
 	}
-	defer p.Close()
-	host, err := p.DaemonHost(ctx)
-	if err != nil {
-		return false
+	switch u.Scheme {
+	case "unix", "npipe":
+		return "127.0.0.1", true
 	}
-	if host == "localhost" {
-		return true
+	h := u.Hostname()
+	if h == "localhost" {
+		return "127.0.0.1", true
 	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(h)
+	return h, err == nil && ip.IsLoopback()
 }
 
 // waitUp finds the container's address and waits until Redis answers.
 func (d *dockerRedis) waitUp(ctx context.Context) error {
 	a := d.fixedAddr
 	if a == "" {
-		host, err := d.ctr.Host(ctx)
+		out, err := docker(ctx, "port", d.id, redisPort)
 		if err != nil {
 			return err
 		}
-		port, err := d.ctr.MappedPort(ctx, redisPort)
+		// One line per binding, e.g. "0.0.0.0:49153" and "[::]:49153".
+		first, _, _ := strings.Cut(out, "\n")
+		_, port, err := net.SplitHostPort(strings.TrimSpace(first))
 		if err != nil {
-			return err
+			return fmt.Errorf("docker port %s: %q: %w", d.id, out, err)
 		}
-		a = net.JoinHostPort(host, strconv.Itoa(int(port.Num())))
+		a = net.JoinHostPort(d.host, port)
 	}
 	if err := waitServing(a, 0, readyTimeout, nil); err != nil {
 		return fmt.Errorf("redis container on %s: %w", a, err)
@@ -164,7 +192,7 @@ func (d *dockerRedis) start() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := d.ctr.Start(ctx); err != nil {
+	if _, err := docker(ctx, "start", d.id); err != nil {
 		return err
 	}
 	return d.waitUp(ctx)
@@ -173,11 +201,11 @@ func (d *dockerRedis) start() error {
 func (d *dockerRedis) stop(kill bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	timeout := stopTimeout
 	if kill {
-		timeout = 0
+		_, _ = docker(ctx, "kill", d.id)
+	} else {
+		_, _ = docker(ctx, "stop", "--time", strconv.Itoa(int(stopTimeout/time.Second)), d.id)
 	}
-	_ = d.ctr.Stop(ctx, &timeout)
 	d.mu.Lock()
 	d.up = false
 	d.mu.Unlock()

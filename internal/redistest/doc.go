@@ -11,7 +11,8 @@
 //  2. a redis-server binary on PATH (redis-cli is not needed): each server is
 //     its own process on a free 127.0.0.1 port, in a directory under
 //     t.TempDir(), without persistence, stopped in t.Cleanup;
-//  3. Docker, through testcontainers-go (standalone servers only);
+//  3. Docker, through the docker command-line client (standalone servers
+//     only; the containers carry the label org.sioredis.redistest);
 //  4. otherwise the test fails with a message saying to install
 //     redis-server (apt-get install -y redis-server) or to set REDIS_URL.
 //

@@ -52,7 +52,7 @@ func Start(t testing.TB) *Server {
 	}
 	t.Fatalf("redistest: no Redis to test against: redis-server is not on PATH "+
 		"(install it: apt-get install -y redis-server) and REDIS_URL is not set; "+
-		"Docker is not usable either (testcontainers: %v)", dockerErr)
+		"Docker is not usable either (%v)", dockerErr)
 	return nil
 }
 
