@@ -36,12 +36,25 @@ type lbSpec struct {
 	// activeHealth: it checks /healthz and takes a failing host out of
 	// rotation (nginx open source cannot).
 	activeHealth bool
+	// conf is the configuration file; timeouts matches each of its
+	// timeouts that must outlive pingInterval + pingTimeout, in seconds.
+	conf     string
+	timeouts *regexp.Regexp
 }
 
 var balancers = []lbSpec{
-	{name: "nginx", apt: "nginx", bins: []string{"nginx"}, start: startNginx},
-	{name: "haproxy", apt: "haproxy", bins: []string{"haproxy"}, start: startHAProxy, activeHealth: true},
-	{name: "caddy", apt: "caddy", bins: []string{"caddy"}, start: startCaddy, activeHealth: true},
+	{
+		name: "nginx", apt: "nginx", bins: []string{"nginx"}, start: startNginx,
+		conf: "nginx.conf", timeouts: regexp.MustCompile(`(?m)^\s*proxy_(?:read|send)_timeout (\d+)s;`),
+	},
+	{
+		name: "haproxy", apt: "haproxy", bins: []string{"haproxy"}, start: startHAProxy, activeHealth: true,
+		conf: "haproxy.cfg", timeouts: regexp.MustCompile(`(?m)^\s*timeout (?:client|server|tunnel) (\d+)s$`),
+	},
+	{
+		name: "caddy", apt: "caddy", bins: []string{"caddy"}, start: startCaddy, activeHealth: true,
+		conf: "Caddyfile", timeouts: regexp.MustCompile(`(?m)^\s*response_header_timeout (\d+)s$`),
+	},
 }
 
 // TestBalancers runs three hosts behind each real load balancer with the
@@ -73,6 +86,21 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 	}
 	lb := b.start(t, bin, backends)
 	evs := []string{events.Welcome, events.Chat}
+
+	// An idle WebSocket hears from the host every pingInterval, a pending
+	// long-poll waits up to pingInterval, and the client gives up after
+	// pingInterval + pingTimeout: the balancer must not cut them first.
+	open := pollingHandshake(t, &http.Client{Timeout: 5 * time.Second}, lb)
+	limit := time.Duration(open.PingInterval+open.PingTimeout) * time.Millisecond
+	found := b.timeouts.FindAllStringSubmatch(readConf(t, b.conf), -1)
+	if len(found) == 0 {
+		t.Fatalf("%s: no timeout matches %s", b.conf, b.timeouts)
+	}
+	for _, m := range found {
+		if d, _ := time.ParseDuration(m[1] + "s"); d <= limit {
+			t.Errorf("%s: %q is not above pingInterval + pingTimeout (%v)", b.conf, strings.TrimSpace(m[0]), limit)
+		}
+	}
 
 	// WebSocket clients carry no cookie: the balancer spreads them.
 	type wsClient struct {
@@ -173,7 +201,7 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 		t.Fatalf("%s stopped routing to %s: update the README, which says it cannot", b.name, sick)
 	}
 	waitOutOfRotation(t, lb, sick)
-	for i := 0; i < 6; i++ {
+	for i := 0; i < 4; i++ {
 		c := siotest.Dial(t, lb, "/", url.Values{"name": {fmt.Sprintf("late-%d", i)}}, evs...)
 		if h := welcomeHost(t, c); h != well {
 			t.Fatalf("new WebSocket session on %s, want %s (%s is dead, %s cut off from Redis)", h, well, pHost, sick)
@@ -284,7 +312,7 @@ func TestBalancerWithoutStickiness(t *testing.T) {
 	// The engine.io protocol by hand: a handshake, then requests of that
 	// session. Round robin sends some of them to another host.
 	hc := &http.Client{Timeout: 5 * time.Second}
-	sid := pollingHandshake(t, hc, lb)
+	sid := pollingHandshake(t, hc, lb).Sid
 	var answers []string
 	unknown := false
 	for i := 0; i < 6 && !unknown; i++ {
@@ -325,25 +353,29 @@ func TestBalancerWithoutStickiness(t *testing.T) {
 
 var hashLine = regexp.MustCompile(`(?m)^\s*hash \S+( consistent)?;\n`)
 
-// pollingHandshake opens an engine.io long-polling session and returns its
-// id.
-func pollingHandshake(t *testing.T, hc *http.Client, base string) string {
+// engineOpen is the engine.io handshake (open packet) a host sends.
+type engineOpen struct {
+	Sid          string `json:"sid"`
+	PingInterval int    `json:"pingInterval"` // ms
+	PingTimeout  int    `json:"pingTimeout"`  // ms
+}
+
+// pollingHandshake opens an engine.io long-polling session.
+func pollingHandshake(t *testing.T, hc *http.Client, base string) engineOpen {
 	t.Helper()
 	resp, err := hc.Get(base + "/socket.io/?EIO=4&transport=polling")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var open struct {
-		Sid string `json:"sid"`
-	}
+	var open engineOpen
 	body := readBody(t, resp)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "0") {
 		t.Fatalf("handshake: %s %q", resp.Status, body)
 	}
-	if err := json.Unmarshal([]byte(body[1:]), &open); err != nil || open.Sid == "" {
+	if err := json.Unmarshal([]byte(body[1:]), &open); err != nil || open.Sid == "" || open.PingInterval <= 0 {
 		t.Fatalf("handshake %q: %v", body, err)
 	}
-	return open.Sid
+	return open
 }
 
 // pollingNoop posts an engine.io noop packet to session sid and returns the

@@ -48,12 +48,13 @@ func startFaultHost(t *testing.T, rs *redistest.Server, name, key string, logs i
 	}
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { _ = rdb.Close() })
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	h, err := chat.New(chat.Config{
 		Name:            name,
 		Redis:           rdb,
-		Logger:          slog.New(slog.NewTextHandler(logs, nil)),
+		Logger:          logger,
 		PresenceTimeout: time.Second,
-		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key)},
+		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key), redisadapter.WithLogger(logger)},
 	})
 	if err != nil {
 		t.Fatal(err)
