@@ -44,11 +44,11 @@ type lbSpec struct {
 
 var balancers = []lbSpec{
 	{
-		name: "nginx", apt: "nginx", bins: []string{"nginx"}, start: startNginx,
+		name: "nginx", apt: "nginx", bins: []string{"nginx", "/usr/sbin/nginx"}, start: startNginx,
 		conf: "nginx.conf", timeouts: regexp.MustCompile(`(?m)^\s*proxy_(?:read|send)_timeout (\d+)s;`),
 	},
 	{
-		name: "haproxy", apt: "haproxy", bins: []string{"haproxy"}, start: startHAProxy, activeHealth: true,
+		name: "haproxy", apt: "haproxy", bins: []string{"haproxy", "/usr/sbin/haproxy"}, start: startHAProxy, activeHealth: true,
 		conf: "haproxy.cfg", timeouts: regexp.MustCompile(`(?m)^\s*timeout (?:client|server|tunnel) (\d+)s$`),
 	},
 	{
@@ -292,7 +292,7 @@ func waitOutOfRotation(t *testing.T, lb, sick string) {
 // Socket.IO's "Session ID unknown"; WebSocket-only clients, one connection
 // per session, work through the same balancer.
 func TestBalancerWithoutStickiness(t *testing.T) {
-	bin := requireTool(t, "nginx", "nginx")
+	bin := requireTool(t, "nginx", "nginx", "/usr/sbin/nginx")
 	rs := redistest.Start(t)
 	key := randomKey("mh-rr-")
 	logs := newLogBuffer(t, "hosts")
