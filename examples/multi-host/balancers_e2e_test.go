@@ -85,7 +85,6 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 		backends = append(backends, h.url)
 	}
 	lb := b.start(t, bin, backends)
-	evs := []string{events.Welcome, events.Chat}
 
 	// An idle WebSocket hears from the host every pingInterval, a pending
 	// long-poll waits up to pingInterval, and the client gives up after
@@ -110,8 +109,7 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 	var ws []wsClient
 	seen := map[string]bool{}
 	for i := 0; i < 9 && (len(ws) < 3 || len(seen) < 3); i++ {
-		c := siotest.Dial(t, lb, "/", url.Values{"name": {fmt.Sprintf("ws-%d", i)}}, evs...)
-		h := welcomeHost(t, c)
+		c, h := dialHost(t, lb, webSocketOnly(fmt.Sprintf("ws-%d", i)))
 		ws = append(ws, wsClient{c, h})
 		seen[h] = true
 	}
@@ -121,8 +119,7 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 
 	// A long-polling session, as a browser that loaded the page: every
 	// request of it must reach the host that holds the session.
-	p := dialStickyPolling(t, lb, "poller", evs...)
-	pHost := welcomeHost(t, p)
+	p, pHost := dialHost(t, lb, stickyPolling(t, lb, "poller"))
 	expectStaysOn(t, p, pHost, "poll")
 
 	// Broadcasts cross hosts, both ways.
@@ -151,13 +148,33 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 
 	// Kill the polling session's host: the balancer routes around it, the
 	// client reconnects to a live host and its new session sticks there.
+	reconnected := make(chan struct{}, 8)
+	p.S.On("connect", func(...any) { reconnected <- struct{}{} })
 	hosts[pHost].kill()
-	var p2Host string
 	select {
-	case args := <-p.Chan(events.Welcome):
-		p2Host, _ = object(t, args)["host"].(string)
+	case <-reconnected:
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the polling client did not reconnect within 15s after %s was killed", pHost)
+	}
+	// The host of the new session, as its chat messages report it. (A
+	// session lost right after its connect, see dialHost, is followed by
+	// another reconnection.)
+	var p2Host string
+	for attempt := 0; p2Host == ""; attempt++ {
+		probe := randomKey("probe ")
+		if ack := p.Call(events.Chat, probe); len(ack) == 0 {
+			if attempt == 2 {
+				t.Fatal("the polling client's sessions after the kill keep failing")
+			}
+			t.Log("the polling client's new session failed at once; waiting for the next")
+			select {
+			case <-reconnected:
+			case <-time.After(15 * time.Second):
+				t.Fatal("the polling client did not reconnect within 15s")
+			}
+			continue
+		}
+		p2Host, _ = awaitChat(t, p, probe)["host"].(string)
 	}
 	if p2Host == pHost || hosts[p2Host] == nil {
 		t.Fatalf("the polling client reconnected to %q, after %s was killed", p2Host, pHost)
@@ -192,8 +209,7 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 		// Documented limit: nginx open source keeps sending new sessions to
 		// a host that is up but cut off from the cluster.
 		for i := 0; i < 9; i++ {
-			c := siotest.Dial(t, lb, "/", url.Values{"name": {fmt.Sprintf("late-%d", i)}}, evs...)
-			if welcomeHost(t, c) == sick {
+			if _, h := dialHost(t, lb, webSocketOnly(fmt.Sprintf("late-%d", i))); h == sick {
 				t.Logf("as documented, %s still routes new sessions to %s, whose /healthz fails", b.name, sick)
 				return
 			}
@@ -202,26 +218,56 @@ func testBalancer(t *testing.T, b lbSpec, bin string) {
 	}
 	waitOutOfRotation(t, lb, sick)
 	for i := 0; i < 4; i++ {
-		c := siotest.Dial(t, lb, "/", url.Values{"name": {fmt.Sprintf("late-%d", i)}}, evs...)
-		if h := welcomeHost(t, c); h != well {
+		if _, h := dialHost(t, lb, webSocketOnly(fmt.Sprintf("late-%d", i))); h != well {
 			t.Fatalf("new WebSocket session on %s, want %s (%s is dead, %s cut off from Redis)", h, well, pHost, sick)
 		}
 	}
-	late := dialStickyPolling(t, lb, "late-poller", evs...)
-	if h := welcomeHost(t, late); h != well {
+	late, h := dialHost(t, lb, stickyPolling(t, lb, "late-poller"))
+	if h != well {
 		t.Fatalf("new polling session on %s, want %s", h, well)
 	}
 	expectStaysOn(t, late, well, "late poll")
 }
 
-// dialStickyPolling connects a long-polling-only client the way a browser
-// does: with the page's cookie (sioredis_lb, which nginx hashes) and a
-// cookie jar for the cookie the balancer sets (HAProxy, Caddy). It
-// reconnects on its own, quickly.
-func dialStickyPolling(t *testing.T, lb, name string, evs ...string) *siotest.Client {
+// dialHost connects a client configured by configure, recording welcome
+// and chat events, and returns it with the host that welcomed it. A dial
+// whose welcome does not come is retried with a new client:
+// socket.io-client-go v1.1.0 now and then reports "connect" and then loses
+// the first event or the connection (about 1 dial in 100 on a busy machine,
+// with or without a balancer).
+func dialHost(t *testing.T, lb string, configure func(*client.Options)) (*siotest.Client, string) {
+	t.Helper()
+	for attempt := 0; attempt < 3; attempt++ {
+		c := siotest.DialWith(t, lb, "/", configure, events.Welcome, events.Chat)
+		select {
+		case args := <-c.Chan(events.Welcome):
+			h, _ := object(t, args)["host"].(string)
+			if h == "" {
+				t.Fatalf("welcome %v without host", args)
+			}
+			return c, h
+		case <-time.After(3 * time.Second):
+			c.S.Disconnect()
+		}
+	}
+	t.Fatal("no welcome after 3 dials")
+	return nil, ""
+}
+
+// webSocketOnly configures a WebSocket-only client without cookies, the
+// siotest default.
+func webSocketOnly(name string) func(*client.Options) {
+	return func(o *client.Options) { o.SetQuery(url.Values{"name": {name}}) }
+}
+
+// stickyPolling configures a long-polling-only client the way a browser
+// is: with the page's cookie (sioredis_lb, which nginx hashes) and a cookie
+// jar for the cookie the balancer sets (HAProxy, Caddy). It reconnects on
+// its own, quickly.
+func stickyPolling(t *testing.T, lb, name string) func(*client.Options) {
 	t.Helper()
 	cookie := stickyCookie(t, lb)
-	return siotest.DialWith(t, lb, "/", func(o *client.Options) {
+	return func(o *client.Options) {
 		o.SetTransports(types.NewSet(client.Polling))
 		o.SetUpgrade(false)
 		o.SetQuery(url.Values{"name": {name}})
@@ -230,7 +276,7 @@ func dialStickyPolling(t *testing.T, lb, name string, evs ...string) *siotest.Cl
 		o.SetReconnection(true)
 		o.SetReconnectionDelay(200)
 		o.SetReconnectionDelayMax(1000)
-	}, evs...)
+	}
 }
 
 // expectStaysOn sends chat messages over c and checks that the host that
@@ -239,7 +285,11 @@ func expectStaysOn(t *testing.T, c *siotest.Client, host, label string) {
 	t.Helper()
 	for i := 0; i < 3; i++ {
 		text := fmt.Sprintf("%s %d %s", label, i, randomKey(""))
-		if ack := object(t, c.Call(events.Chat, text)); ack["ok"] != true {
+		ack := c.Call(events.Chat, text)
+		if len(ack) == 0 {
+			t.Fatalf("request %d of a polling session on %s failed: the session is gone", i, host)
+		}
+		if object(t, ack)["ok"] != true {
 			t.Fatalf("chat ack %v", ack)
 		}
 		if m := awaitChat(t, c, text); m["host"] != host {
@@ -335,8 +385,8 @@ func TestBalancerWithoutStickiness(t *testing.T) {
 	var cs []*siotest.Client
 	seen := map[string]bool{}
 	for i := 0; i < 6 && len(seen) < 2; i++ {
-		c := siotest.Dial(t, lb, "/", url.Values{"name": {fmt.Sprintf("ws-%d", i)}}, events.Welcome, events.Chat)
-		seen[welcomeHost(t, c)] = true
+		c, h := dialHost(t, lb, webSocketOnly(fmt.Sprintf("ws-%d", i)))
+		seen[h] = true
 		cs = append(cs, c)
 	}
 	if len(seen) < 2 {
@@ -436,7 +486,7 @@ func startHAProxy(t *testing.T, bin string, backends []string) string {
 		conf := withHosts(t, readConf(t, "haproxy.cfg"), servers)
 		return replaceOnce(t, conf, haproxyBind, "${1}bind "+listen)
 	}, func(conf, _ string) *exec.Cmd {
-		// -db: foreground; -W off: no master process to outlive a kill.
+		// -db: in the foreground, without a master process.
 		return exec.Command(bin, "-db", "-f", conf)
 	})
 }
