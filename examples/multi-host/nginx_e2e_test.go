@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -207,56 +205,25 @@ func nginxConf(t *testing.T, backends []string, listen, dir string) string {
 	return strings.Replace(conf, "\nhttp {\n", temp.String(), 1)
 }
 
-// startNginx runs nginx in the foreground with a private prefix directory
-// on a free loopback port, in front of backends, and returns its URL.
+// startNginx runs nginx with nginx.conf in front of backends.
 func startNginx(t *testing.T, bin string, backends []string) string {
 	t.Helper()
-	dir := t.TempDir()
-	out := newLogBuffer(t, "nginx")
-	global := "daemon off; pid " + filepath.Join(dir, "nginx.pid") + ";"
-	if os.Geteuid() == 0 {
-		// Workers would run as nobody, who cannot enter t.TempDir().
-		global += " user root;"
+	return startProxy(t, "nginx", func(listen, dir string) string {
+		return nginxConf(t, backends, listen, dir)
+	}, nginxCommand(bin))
+}
+
+// nginxCommand runs nginx in the foreground with a private prefix
+// directory.
+func nginxCommand(bin string) func(conf, dir string) *exec.Cmd {
+	return func(conf, dir string) *exec.Cmd {
+		global := "daemon off; pid " + filepath.Join(dir, "nginx.pid") + ";"
+		if os.Geteuid() == 0 {
+			// Workers would run as nobody, who cannot enter t.TempDir().
+			global += " user root;"
+		}
+		return exec.Command(bin, "-p", dir+"/", "-c", conf, "-e", "stderr", "-g", global)
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		conf := filepath.Join(dir, "nginx.conf")
-		if err := os.WriteFile(conf, []byte(nginxConf(t, backends, addr, dir)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-p", dir+"/", "-c", conf, "-e", "stderr", "-g", global)
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		base := "http://" + addr
-		if waitUp(base+"/healthz", exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Signal(syscall.SIGTERM) // fast shutdown
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					_ = cmd.Process.Kill()
-					<-exited
-				}
-			})
-			return base
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		if !strings.Contains(out.String(), "Address already in use") {
-			break
-		}
-	}
-	t.Fatalf("nginx did not start:\n%s", out.String())
-	return ""
 }
 
 // waitUp polls u until it answers 200, for at most 10 s or until exited is
