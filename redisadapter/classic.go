@@ -2,6 +2,7 @@ package redisadapter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -38,21 +39,13 @@ type Adapter struct {
 	// channels (classic)
 	bcastChan, reqChan, respChan, specificRespChan string
 
-	inbox  chan inbound
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	workerState
 	closed atomic.Bool
 
 	countMu   sync.Mutex
 	lastCount int64
 	lastAt    time.Time
-}
-
-// inbound is a message waiting for the namespace worker.
-type inbound struct {
-	channel string
-	payload []byte
-	request bool // classic: request channel; false: broadcast channel
+	counting  *countCall // the server count in flight, shared by its callers
 }
 
 func newClassicAdapter(b *Builder, nsp socket.Namespace) *Adapter {
@@ -87,60 +80,15 @@ func newClassicAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 	return a
 }
 
-func (a *Adapter) startWorker() {
-	a.inbox = make(chan inbound, a.b.cfg.inboxSize)
-	a.stop = make(chan struct{})
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		for {
-			select {
-			case m := <-a.inbox:
-				a.safely(m.channel, func() {
-					if a.sharded != nil {
-						a.onClusterMessage(m.payload)
-					} else if m.request {
-						a.onRequest(m.payload)
-					} else {
-						a.onBroadcast(m.payload)
-					}
-				})
-			case <-a.stop:
-				return
-			}
-		}
-	}()
-}
-
-// safely runs fn, turning a panic (from socket.io or a user handler) into a
-// log line: one bad message must not take the server down.
-func (a *Adapter) safely(channel string, fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			a.log.warn("panic", "panic while handling a message", "nsp", a.name, "channel", channel, "panic", r)
-		}
-	}()
-	fn()
-}
-
-func (a *Adapter) enqueue(m inbound) {
-	if a.closed.Load() {
-		return
-	}
-	select {
-	case a.inbox <- m:
-	default:
-		a.stats.dropped.Add(1)
-		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.channel)
-	}
-}
-
 // Uid returns the adapter's uid, unique per server and namespace.
 func (a *Adapter) Uid() string { return a.uid }
 
 // Close unsubscribes the namespace, fails its pending requests and stops its
-// goroutine. socket.io calls it from io.Close and when it removes an empty
-// child namespace.
+// worker. socket.io calls it from io.Close and when it removes an empty
+// child namespace. It is safe from any goroutine, the namespace's own worker
+// included (a listener that calls io.Close, a remote DisconnectSockets that
+// empties a dynamic namespace): there it does not wait for the worker, which
+// returns as soon as the handler that called Close does.
 func (a *Adapter) Close() {
 	if !a.closed.CompareAndSwap(false, true) {
 		return
@@ -155,7 +103,9 @@ func (a *Adapter) Close() {
 		a.shardSub.unsubscribe(ctx, a.subs)
 	}
 	close(a.stop)
-	a.wg.Wait()
+	if !a.onWorker() {
+		<-a.workerDone
+	}
 	a.handshakes.clear()
 	a.b.release()
 	a.Adapter.Close()
@@ -185,8 +135,53 @@ func (a *Adapter) ServerCount() int64 {
 	return n
 }
 
-// ServerCountContext is ServerCount with a context and an error.
+// ServerCountContext is ServerCount with a context and an error. It
+// returns when ctx is done even if Redis does not answer and the client
+// ignores deadlines (see countCall); the error then wraps ErrTimeout and
+// ctx's error.
 func (a *Adapter) ServerCountContext(ctx context.Context) (int64, error) {
+	c := a.startCount()
+	select {
+	case <-c.done:
+		if c.err != nil {
+			return 0, c.err
+		}
+		return max(c.n, 1), nil // this server counts even before its subscription is in place
+	case <-ctx.Done():
+		return 0, fmt.Errorf("sioredis: counting servers: %w", deadlineError(ctx.Err()))
+	}
+}
+
+// countCall is one PUBSUB NUMSUB (SHARDNUMSUB) run for the callers of
+// ServerCountContext. go-redis gives up on a command at its context's
+// deadline only if the client was built with ContextTimeoutEnabled;
+// otherwise a Redis that stopped answering holds it until the client's read
+// timeout. So the count runs on a goroutine of its own and callers wait at
+// most until their context is done. Concurrent callers share the count in
+// flight, so a frozen Redis costs at most one such goroutine per namespace,
+// which ends when go-redis gives up or the client is closed.
+type countCall struct {
+	done chan struct{} // closed once n and err are set
+	n    int64
+	err  error
+}
+
+// startCount returns the count in flight, starting one if there is none.
+func (a *Adapter) startCount() *countCall {
+	a.countMu.Lock()
+	defer a.countMu.Unlock()
+	if a.counting != nil {
+		return a.counting
+	}
+	c := &countCall{done: make(chan struct{})}
+	a.counting = c
+	go a.runCount(c)
+	return c
+}
+
+func (a *Adapter) runCount(c *countCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.b.cfg.requestsTimeout)
+	defer cancel()
 	var n int64
 	var err error
 	if a.sharded != nil {
@@ -194,16 +189,14 @@ func (a *Adapter) ServerCountContext(ctx context.Context) (int64, error) {
 	} else {
 		n, err = numSub(ctx, a.b.rdb, a.reqChan, false)
 	}
-	if err != nil {
-		return 0, err
-	}
-	if n < 1 {
-		n = 1 // this server, even when its subscription is not (yet) in place
-	}
+	c.n, c.err = n, deadlineError(err)
 	a.countMu.Lock()
-	a.lastCount, a.lastAt = n, time.Now()
+	a.counting = nil
+	if err == nil {
+		a.lastCount, a.lastAt = max(n, 1), time.Now()
+	}
 	a.countMu.Unlock()
-	return n, nil
+	close(c.done)
 }
 
 func (a *Adapter) ctx() (context.Context, context.CancelFunc) {
@@ -262,47 +255,75 @@ func (a *Adapter) publishBroadcast(p *parser.Packet, opts *socket.BroadcastOptio
 	return nil
 }
 
-// BroadcastWithAck publishes a broadcast that expects acknowledgements,
-// delivers it locally and returns once every server reported its client
-// count and every client acknowledged, or when the flags' timeout expired.
-// Blocking keeps socket.io's BroadcastOperator free of data races (see
-// ackRequest); its callback is then called on the caller's goroutine.
+// BroadcastWithAck delivers a broadcast that expects acknowledgements to the
+// local sockets, publishes it to the other servers and returns once every
+// server reported its client count and every client acknowledged, or when
+// the flags' timeout expired. Blocking keeps socket.io's BroadcastOperator
+// free of data races (see ackRequest); its callback is then called on the
+// caller's goroutine.
+//
+// The local sockets are served first: they do not wait for the server
+// count. When the count fails (Redis does not answer within the requests
+// timeout), the broadcast is still published and the operator gets, at its
+// timeout, the acknowledgements that arrived, with socket.io's timeout
+// error.
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, countCb func(uint64), ack socket.Ack) {
 	opts = withNonNilSets(opts)
 	var timeout time.Duration
 	if opts.Flags != nil && opts.Flags.Timeout != nil {
 		timeout = *opts.Flags.Timeout
 	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	remote := !isLocal(opts) && !a.closed.Load()
 	servers := int64(1)
+	if remote {
+		servers = -1 // not counted yet
+	}
 	req := newAckRequest(countCb, ack, servers)
+	// Local delivery sets the packet's ack id and namespace: give it a copy,
+	// so that what is published is what the caller passed.
+	local := *p
+	a.deliverWithAck(&local, opts, req.onCount, req.onAck)
 	var id string
-	if !isLocal(opts) && !a.closed.Load() {
-		ctx, cancel := a.ctx()
+	if remote {
+		countBy := time.Now().Add(a.b.cfg.requestsTimeout)
+		if !deadline.IsZero() && deadline.Before(countBy) {
+			countBy = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), countBy)
 		n, err := a.ServerCountContext(ctx)
 		cancel()
 		if err != nil {
-			a.log.warn("server-count", "cannot count servers", "nsp", a.name, "err", err)
-			n = 1
+			if isTimeout(err) {
+				a.stats.requestTimeouts.Add(1)
+			}
+			a.log.warn("server-count", "cannot count servers; publishing anyway, the acknowledgements will time out",
+				"nsp", a.name, "err", err)
 		}
-		req.expectedServers = n
-		if n > 1 {
+		if err != nil || n > 1 {
 			id = a.newRequestID()
 			a.acks.put(id, req)
-			if err := a.publishBroadcastWithAck(p, opts, id); err != nil {
-				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", err)
-				req.expectedServers = 1
+			if perr := a.publishBroadcastWithAck(p, opts, id); perr != nil {
+				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", perr)
+				n, err = 1, nil
 			}
 		}
+		if err == nil {
+			req.setServers(n)
+		}
 	}
-	a.deliverWithAck(p, opts, req.onCount, req.onAck)
-	req.wait(timeout, a.stop)
+	req.wait(deadline, a.stop)
 	if id != "" {
 		a.acks.remove(id)
 	}
 	// The operator asks ServerCount right after: answer with the count the
 	// request was sent to.
+	n := req.servers()
 	a.countMu.Lock()
-	a.lastCount, a.lastAt = req.expectedServers, time.Now()
+	a.lastCount, a.lastAt = n, time.Now()
 	a.countMu.Unlock()
 }
 
@@ -334,8 +355,9 @@ func (a *Adapter) publishBroadcastWithAck(p *parser.Packet, opts *socket.Broadca
 }
 
 // FetchSockets returns the matching sockets of every server. The callback is
-// called before the returned function returns. When a server does not answer
-// within the requests timeout (or the flags' timeout, if set), the callback
+// called before the returned function returns. When the call does not
+// complete within the requests timeout (or the flags' timeout, if set),
+// because a server does not answer or Redis itself does not, the callback
 // gets the sockets collected so far together with an error wrapping
 // ErrTimeout.
 func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket.SocketDetails, error)) {
@@ -355,7 +377,7 @@ func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket
 		defer cancel()
 		n, err := a.ServerCountContext(ctx)
 		if err != nil {
-			cb(local, fmt.Errorf("sioredis: fetchSockets: %w", err))
+			cb(local, a.failed("fetchSockets", err))
 			return
 		}
 		if n <= 1 {
@@ -377,30 +399,44 @@ func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket
 			cb(local, fmt.Errorf("sioredis: fetchSockets: %w", err))
 			return
 		}
-		sockets, err := a.request(ctx, id, req, payload, timeout, "fetchSockets")
+		sockets, err := a.request(ctx, id, req, payload, "fetchSockets")
 		cb(sockets.sockets, err)
 	}
 }
 
-// request publishes a request, waits for its answers and returns the
-// (possibly partial) collected state.
-func (a *Adapter) request(ctx context.Context, id string, req *pendingRequest, payload []byte, timeout time.Duration, what string) (*pendingRequest, error) {
+// request publishes a request, waits (until ctx is done) for its answers
+// and returns the (possibly partial) collected state.
+func (a *Adapter) request(ctx context.Context, id string, req *pendingRequest, payload []byte, what string) (*pendingRequest, error) {
 	a.requests.put(id, req)
 	defer a.requests.remove(id)
 	if err := a.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload); err != nil {
-		return req, fmt.Errorf("sioredis: %s: %w", what, err)
+		return req, a.failed(what, err)
 	}
-	if !req.wait(timeout, a.stop) {
+	if !req.wait(ctx, a.stop) {
 		if a.closed.Load() {
 			return req, fmt.Errorf("sioredis: %s: %w", what, ErrClosed)
 		}
-		a.stats.requestTimeouts.Add(1)
 		req.mu.Lock()
 		got, want := req.got, req.expected
 		req.mu.Unlock()
-		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered", ErrTimeout, what, got, want)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return req, fmt.Errorf("sioredis: %s: %d of %d servers answered: %w", what, got, want, ctx.Err())
+		}
+		a.stats.requestTimeouts.Add(1)
+		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered: %w",
+			ErrTimeout, what, got, want, context.DeadlineExceeded)
 	}
 	return req, nil
+}
+
+// failed wraps the error of a cross-server call that failed before its
+// answers were awaited (counting servers, publishing), counting timeouts.
+func (a *Adapter) failed(what string, err error) error {
+	err = deadlineError(err)
+	if isTimeout(err) {
+		a.stats.requestTimeouts.Add(1)
+	}
+	return fmt.Errorf("sioredis: %s: %w", what, err)
 }
 
 func (a *Adapter) requestChannel() string {
@@ -430,7 +466,7 @@ func (a *Adapter) AllRooms(ctx context.Context) (*types.Set[socket.Room], error)
 	}
 	n, err := a.ServerCountContext(ctx)
 	if err != nil {
-		return rooms, fmt.Errorf("sioredis: allRooms: %w", err)
+		return rooms, a.failed("allRooms", err)
 	}
 	if n <= 1 {
 		return rooms, nil
@@ -441,8 +477,7 @@ func (a *Adapter) AllRooms(ctx context.Context) (*types.Set[socket.Room], error)
 	if err != nil {
 		return rooms, err
 	}
-	deadline, _ := ctx.Deadline()
-	res, err := a.request(ctx, id, req, payload, time.Until(deadline), "allRooms")
+	res, err := a.request(ctx, id, req, payload, "allRooms")
 	res.mu.Lock()
 	for _, r := range res.rooms {
 		rooms.Add(socket.Room(r))
@@ -451,38 +486,39 @@ func (a *Adapter) AllRooms(ctx context.Context) (*types.Set[socket.Room], error)
 	return rooms, err
 }
 
+// The socket operations publish before they apply their local part: the
+// local part can close the adapter (disconnecting the last socket of a
+// dynamic namespace removes it), after which nothing is published.
+
 // AddSockets makes the matching sockets of every server join rooms.
 func (a *Adapter) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	opts = withNonNilSets(opts)
-	a.Adapter.AddSockets(opts, rooms)
-	if isLocal(opts) {
-		return
+	if !isLocal(opts) {
+		a.publishSocketsOp(protocol.RequestRemoteJoin, protocol.MsgSocketsJoin, opts, protocol.Rooms(rooms), false)
 	}
-	a.publishSocketsOp(protocol.RequestRemoteJoin, protocol.MsgSocketsJoin, opts, protocol.Rooms(rooms), false)
+	a.Adapter.AddSockets(opts, rooms)
 }
 
 // DelSockets makes the matching sockets of every server leave rooms.
 func (a *Adapter) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	opts = withNonNilSets(opts)
-	a.Adapter.DelSockets(opts, rooms)
-	if isLocal(opts) {
-		return
+	if !isLocal(opts) {
+		a.publishSocketsOp(protocol.RequestRemoteLeave, protocol.MsgSocketsLeave, opts, protocol.Rooms(rooms), false)
 	}
-	a.publishSocketsOp(protocol.RequestRemoteLeave, protocol.MsgSocketsLeave, opts, protocol.Rooms(rooms), false)
+	a.Adapter.DelSockets(opts, rooms)
 }
 
 // DisconnectSockets disconnects the matching sockets of every server.
 func (a *Adapter) DisconnectSockets(opts *socket.BroadcastOptions, close bool) {
 	opts = withNonNilSets(opts)
-	a.Adapter.DisconnectSockets(opts, close)
-	if isLocal(opts) {
-		return
+	if !isLocal(opts) {
+		a.publishSocketsOp(protocol.RequestRemoteDisconnect, protocol.MsgDisconnectSockets, opts, nil, close)
 	}
-	a.publishSocketsOp(protocol.RequestRemoteDisconnect, protocol.MsgDisconnectSockets, opts, nil, close)
+	a.Adapter.DisconnectSockets(opts, close)
 }
 
-// publishSocketsOp publishes a fire-and-forget socket operation. The local
-// part has already been applied; the server ignores its own message.
+// publishSocketsOp publishes a fire-and-forget socket operation. The server
+// ignores its own message: it applies the local part itself.
 func (a *Adapter) publishSocketsOp(rt protocol.RequestType, mt protocol.MessageType, opts *socket.BroadcastOptions, rooms []string, close bool) {
 	if a.closed.Load() {
 		return
@@ -539,13 +575,13 @@ func (a *Adapter) ServerSideEmit(packet []any) error {
 			err = a.pub.publish(ctx, a.sharded != nil, a.requestChannel(), payload)
 		}
 		if err != nil {
-			return fmt.Errorf("sioredis: serverSideEmit: %w", err)
+			return a.failed("serverSideEmit", err)
 		}
 		return nil
 	}
 	n, err := a.ServerCountContext(ctx)
 	if err != nil {
-		err = fmt.Errorf("sioredis: serverSideEmit: %w", err)
+		err = a.failed("serverSideEmit", err)
 		ack(nil, err)
 		return err
 	}
@@ -564,7 +600,7 @@ func (a *Adapter) ServerSideEmit(packet []any) error {
 		kind = int(protocol.MsgServerSideEmit)
 	}
 	req := newPendingRequest(kind, int(n-1))
-	res, err := a.request(ctx, id, req, payload, a.b.cfg.requestsTimeout, "serverSideEmit")
+	res, err := a.request(ctx, id, req, payload, "serverSideEmit")
 	res.mu.Lock()
 	values := append([]any{}, res.values...)
 	res.mu.Unlock()

@@ -1,16 +1,30 @@
 package redisadapter
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/zishang520/socket.io/v2/socket"
 )
 
-// ErrTimeout is wrapped by the errors of cross-server calls that did not get
-// every expected answer within their timeout.
+// ErrTimeout is wrapped by the errors of cross-server calls that did not
+// finish within their timeout: a server count or a publish that Redis did
+// not answer in time, or answers that did not all arrive. Those errors also
+// wrap context.DeadlineExceeded.
 var ErrTimeout = errors.New("sioredis: timeout reached")
+
+// deadlineError makes an error caused by an expired deadline also wrap
+// ErrTimeout, so that every call that ran out of time can be recognized
+// with errors.Is(err, ErrTimeout) whatever step it was at.
+func deadlineError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return err
+}
 
 // pendingRequest collects the answers to one cross-server request
 // (fetchSockets, allRooms, serverSideEmit with ack).
@@ -45,14 +59,12 @@ func (r *pendingRequest) answer(fill func(*pendingRequest)) {
 	}
 }
 
-// wait blocks until every answer arrived, the timeout expired or stop was
-// closed, then freezes the request. It reports whether all answers arrived.
-func (r *pendingRequest) wait(timeout time.Duration, stop <-chan struct{}) bool {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+// wait blocks until every answer arrived, ctx is done or stop was closed,
+// then freezes the request. It reports whether all answers arrived.
+func (r *pendingRequest) wait(ctx context.Context, stop <-chan struct{}) bool {
 	select {
 	case <-r.done:
-	case <-t.C:
+	case <-ctx.Done():
 	case <-stop:
 	}
 	r.mu.Lock()
@@ -105,8 +117,14 @@ func (t *requestTable[T]) len() int {
 // count) from inside the callbacks and writes it after BroadcastWithAck
 // returns. To keep that free of data races, BroadcastWithAck does not return
 // until every callback it will ever deliver has been delivered: all client
-// counts and acknowledgements, or the timeout. Callbacks that arrive later
-// are dropped (the operator has timed out by then).
+// counts and acknowledgements, or the timeout. The callbacks run under mu,
+// on the caller's goroutine (local sockets) or the subscriber's (remote
+// answers); callbacks that arrive after wait returned are dropped (the
+// operator has timed out by then).
+//
+// The local sockets are served before the servers are counted, so that a
+// Redis that does not answer cannot delay them: expectedServers is unknown
+// (-1) until setServers, and the request cannot complete before.
 type ackRequest struct {
 	mu              sync.Mutex
 	countCb         func(uint64)
@@ -146,8 +164,27 @@ func (a *ackRequest) onAck(args []any, err error) {
 	a.check()
 }
 
+// setServers sets the number of servers expected to report a count.
+func (a *ackRequest) setServers(n int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expectedServers = n
+	a.check()
+}
+
+// servers is the server count to report to the operator: the expected one,
+// or, when it is unknown, the servers heard from.
+func (a *ackRequest) servers() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.expectedServers >= 0 {
+		return a.expectedServers
+	}
+	return max(a.serversHeard, 1)
+}
+
 func (a *ackRequest) check() {
-	if a.serversHeard >= a.expectedServers && a.acks >= a.expectedClients {
+	if a.expectedServers >= 0 && a.serversHeard >= a.expectedServers && a.acks >= a.expectedClients {
 		select {
 		case <-a.done:
 		default:
@@ -156,10 +193,11 @@ func (a *ackRequest) check() {
 	}
 }
 
-// wait blocks until complete, timeout or stop, then drops later callbacks.
-func (a *ackRequest) wait(timeout time.Duration, stop <-chan struct{}) {
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
+// wait blocks until complete, the deadline (none if zero) or stop, then
+// drops later callbacks.
+func (a *ackRequest) wait(deadline time.Time, stop <-chan struct{}) {
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
 		select {
 		case <-a.done:
 		case <-t.C:
