@@ -1,8 +1,16 @@
+//go:build linux
+
 package redisadapter_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,18 +22,35 @@ import (
 	"github.com/sioredis/sioredis/redisadapter"
 )
 
-// pauseRedis makes srv stop answering every client for d (CLIENT PAUSE ALL),
-// which is what a hung master looks like from the clients. The pause cannot
-// be lifted early (CLIENT UNPAUSE is paused too); the returned function
-// waits until it is over.
-func pauseRedis(t *testing.T, srv *redistest.Server, d time.Duration) (waitOver func()) {
+// freezeRedis stops the redis-server process of srv with SIGSTOP, which is
+// what a hung host looks like to its clients: connections stay open, nothing
+// answers. The returned function (also run at cleanup) resumes it. The test
+// is skipped when srv is not a local process of this test.
+func freezeRedis(t *testing.T, srv *redistest.Server) (thaw func()) {
 	t.Helper()
-	c := srv.Client(t)
-	end := time.Now().Add(d)
-	if err := c.Do(siotest.Ctx(t), "CLIENT", "PAUSE", d.Milliseconds(), "ALL").Err(); err != nil {
+	if os.Getenv("REDIS_URL") != "" {
+		t.Skip("freezing needs a redis-server process of the test's own")
+	}
+	info, err := srv.Client(t).Info(siotest.Ctx(t), "server").Result()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return func() { time.Sleep(time.Until(end) + 100*time.Millisecond) }
+	var pid int
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, _ = strconv.Atoi(v)
+		}
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(comm)) != "redis-server" {
+		t.Skipf("redis-server pid %d is not a local process (%v)", pid, err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	thaw = func() { once.Do(func() { _ = syscall.Kill(pid, syscall.SIGCONT) }) }
+	t.Cleanup(thaw)
+	return thaw
 }
 
 // wantTimeout fails unless err says the call ran out of time, both as
@@ -37,7 +62,7 @@ func wantTimeout(t *testing.T, what string, err error) {
 	}
 }
 
-// TestDeadlinesWithPlainClient freezes Redis (CLIENT PAUSE ALL) under
+// TestDeadlinesWithPlainClient freezes Redis (SIGSTOP) under
 // servers built on a plain redis.NewClient, whose commands ignore their
 // context's deadline (ContextTimeoutEnabled is false) and give up only at
 // the client's 3 s read timeout. Every cross-server call must still return
@@ -59,7 +84,6 @@ func testDeadlines(t *testing.T, sharded bool) {
 		timeout    = time.Second
 		bound      = 2 * timeout // generous; go-redis alone would take 3 s
 		ackTimeout = 2 * time.Second
-		pause      = 3 * time.Second
 	)
 	srv := redistest.Start(t)
 	mk := func(name string) *siotest.Node {
@@ -85,10 +109,10 @@ func testDeadlines(t *testing.T, sharded bool) {
 	})
 	_ = n1.Dial(t, "/", nil)
 	if n, err := a0.ServerCountContext(siotest.Ctx(t)); err != nil || n != 2 {
-		t.Fatalf("before the pause: %d servers, %v", n, err)
+		t.Fatalf("before the freeze: %d servers, %v", n, err)
 	}
 
-	waitOver := pauseRedis(t, srv, pause)
+	thaw := freezeRedis(t, srv)
 	t.Run("calls", func(t *testing.T) {
 		timed := func(t *testing.T, limit time.Duration, call func()) {
 			t.Helper()
@@ -144,17 +168,25 @@ func testDeadlines(t *testing.T, sharded bool) {
 			// count does; the operator then gets the local answer with
 			// socket.io's timeout error, since the cluster's answer is
 			// unknown.
-			var got []any
-			var err error
-			done := make(chan struct{})
+			// socket.io's operator can call its ack twice (its timer
+			// races its completion check): keep the first call.
+			type result struct {
+				got []any
+				err error
+			}
+			first := make(chan result, 1)
 			start := time.Now()
+			var r result
 			timed(t, ackTimeout+timeout, func() {
 				n0.IO.Timeout(ackTimeout).EmitWithAck("ask")(func(a []any, e error) {
-					got, err = a, e
-					close(done)
+					select {
+					case first <- result{a, e}:
+					default:
+					}
 				})
-				<-done
+				r = <-first
 			})
+			got, err := r.got, r.err
 			select {
 			case at := <-asked:
 				if d := at.Sub(start); d > timeout/2 {
@@ -168,7 +200,7 @@ func testDeadlines(t *testing.T, sharded bool) {
 			}
 		})
 	})
-	waitOver()
+	thaw()
 
 	// Redis answers again: the calls work again.
 	siotest.Eventually(t, "2 servers counted", func() bool {
@@ -179,8 +211,39 @@ func testDeadlines(t *testing.T, sharded bool) {
 	var err error
 	n0.IO.FetchSockets()(func(s []*socket.RemoteSocket, e error) { sockets, err = s, e })
 	if err != nil || len(sockets) != 2 {
-		t.Fatalf("after the pause: %d sockets, %v", len(sockets), err)
+		t.Fatalf("after the freeze: %d sockets, %v", len(sockets), err)
 	}
 	n0.Close()
 	n1.Close()
+}
+
+// TestCloseWhileRedisFrozen closes a server whose publisher is stuck in a
+// pipeline to a frozen Redis (plain client, so only the 3 s read timeout
+// would end it): io.Close must return within the flush bound, and nothing
+// may be left once the client is closed.
+func TestCloseWhileRedisFrozen(t *testing.T) {
+	const bound = 2500 * time.Millisecond // flush (1 s) + unsubscribe (1 s at most) + slack
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(srv.Options())
+	n0 := siotest.StartNode(t, "n0", rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
+	thaw := freezeRedis(t, srv)
+	for i := 0; i < 100; i++ {
+		n0.IO.Emit("tick", i)
+	}
+	time.Sleep(100 * time.Millisecond) // the publisher is now inside a pipeline
+	start := time.Now()
+	done := make(chan struct{})
+	go n0.IO.Close(func(error) { close(done) })
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("io.Close did not return")
+	}
+	if d := time.Since(start); d > bound {
+		t.Fatalf("io.Close took %v during the freeze, want < %v", d, bound)
+	}
+	_ = rdb.Close() // ends the command still waiting for Redis
+	n0.Close()
+	thaw()
+	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
 }

@@ -173,14 +173,16 @@ func (a *ackRequest) setServers(n int64) {
 }
 
 // servers is the server count to report to the operator: the expected one,
-// or, when it is unknown, the servers heard from.
+// or, when it is unknown (the count failed), one more than the servers heard
+// from, so that the operator reports its timeout error rather than a
+// success nobody can vouch for.
 func (a *ackRequest) servers() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.expectedServers >= 0 {
 		return a.expectedServers
 	}
-	return max(a.serversHeard, 1)
+	return a.serversHeard + 1
 }
 
 func (a *ackRequest) check() {
