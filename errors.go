@@ -6,7 +6,9 @@ import "errors"
 // re-export the ones their calls return.
 var (
 	// ErrTimeout is wrapped by the errors of cross-server calls that did
-	// not get every expected answer within their timeout.
+	// not finish within their timeout: a server count or a publish that
+	// Redis did not answer in time, or answers that did not all arrive.
+	// Those errors also wrap context.DeadlineExceeded.
 	ErrTimeout = errors.New("sioredis: timeout reached")
 	// ErrClosed is returned by calls on an adapter that has been closed.
 	ErrClosed = errors.New("sioredis: adapter closed")

@@ -10,7 +10,6 @@ import (
 	"github.com/zishang520/socket.io/v2/socket"
 
 	"github.com/sioredis/sioredis/internal/core"
-	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // Adapter is the socket.io adapter of one namespace. Besides the
@@ -51,8 +50,10 @@ func newAdapter(b *Builder, nsp socket.Namespace) *Adapter {
 func (a *Adapter) Uid() string { return a.core.Uid() }
 
 // Close unsubscribes the namespace, fails its pending requests and stops its
-// goroutine. socket.io calls it from io.Close and when it removes an empty
-// child namespace.
+// worker. socket.io calls it from io.Close and when it removes an empty
+// child namespace. It is safe from any goroutine, the namespace's own
+// worker included (a listener that calls io.Close, a remote
+// DisconnectSockets that empties a dynamic namespace).
 func (a *Adapter) Close() {
 	if !a.core.Close() {
 		return
@@ -118,20 +119,33 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	a.deliver(p, opts)
 }
 
-// BroadcastWithAck publishes a broadcast that expects acknowledgements,
-// delivers it locally and returns once every server reported its client
-// count and every client acknowledged, or when the flags' timeout expired.
-// Blocking keeps socket.io's BroadcastOperator free of data races; its
-// callback is then called on the caller's goroutine.
+// BroadcastWithAck delivers a broadcast that expects acknowledgements to the
+// local sockets, publishes it to the other servers and returns once every
+// server reported its client count and every client acknowledged, or when
+// the flags' timeout expired. Blocking keeps socket.io's BroadcastOperator
+// free of data races; its callback is then called on the caller's
+// goroutine. The local sockets do not wait for Redis: when the servers
+// cannot be counted in time, the broadcast is still published and the
+// operator gets, at its timeout, the acknowledgements that arrived with
+// socket.io's timeout error.
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, countCb func(uint64), ack socket.Ack) {
 	opts = withNonNilSets(opts)
 	var timeout time.Duration
 	if opts.Flags != nil && opts.Flags.Timeout != nil {
 		timeout = *opts.Flags.Timeout
 	}
-	a.core.BroadcastWithAck(func() (protocol.Packet, error) { return packetFromSocket(p) }, optionsFromSocket(opts), timeout,
-		func(count func(uint64), ack func([]any, error)) { a.deliverWithAck(p, opts, count, ack) },
-		countCb, ack)
+	wo := optionsFromSocket(opts)
+	wp, err := packetFromSocket(p) // before local delivery reads (and drains) the data
+	if err != nil {
+		a.core.BroadcastFailed(err)
+		wo.Flags.Local = true
+	}
+	a.core.BroadcastWithAck(wp, wo, timeout, func(count func(uint64), ack func([]any, error)) {
+		// Local delivery sets the packet's ack id and namespace: give it a
+		// copy, so that what is published is what the caller passed.
+		local := *p
+		a.deliverWithAck(&local, opts, count, ack)
+	}, countCb, ack)
 }
 
 // FetchSockets returns the matching sockets of every server. The callback is
@@ -185,31 +199,35 @@ func (a *Adapter) AllRooms(ctx context.Context) (*types.Set[socket.Room], error)
 	return rooms, err
 }
 
+// The socket operations publish before they apply their local part: the
+// local part can close the adapter (disconnecting the last socket of a
+// dynamic namespace removes it), after which nothing is published.
+
 // AddSockets makes the matching sockets of every server join rooms.
 func (a *Adapter) AddSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	opts = withNonNilSets(opts)
-	a.Adapter.AddSockets(opts, rooms)
 	if !isLocal(opts) {
 		a.core.PublishSocketsOp(core.KindSocketsJoin, optionsFromSocket(opts), roomStrings(rooms), false)
 	}
+	a.Adapter.AddSockets(opts, rooms)
 }
 
 // DelSockets makes the matching sockets of every server leave rooms.
 func (a *Adapter) DelSockets(opts *socket.BroadcastOptions, rooms []socket.Room) {
 	opts = withNonNilSets(opts)
-	a.Adapter.DelSockets(opts, rooms)
 	if !isLocal(opts) {
 		a.core.PublishSocketsOp(core.KindSocketsLeave, optionsFromSocket(opts), roomStrings(rooms), false)
 	}
+	a.Adapter.DelSockets(opts, rooms)
 }
 
 // DisconnectSockets disconnects the matching sockets of every server.
 func (a *Adapter) DisconnectSockets(opts *socket.BroadcastOptions, close bool) {
 	opts = withNonNilSets(opts)
-	a.Adapter.DisconnectSockets(opts, close)
 	if !isLocal(opts) {
 		a.core.PublishSocketsOp(core.KindDisconnectSockets, optionsFromSocket(opts), nil, close)
 	}
+	a.Adapter.DisconnectSockets(opts, close)
 }
 
 // ServerSideEmit sends an event to the other servers of the cluster. When

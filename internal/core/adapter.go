@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -63,21 +64,13 @@ type Adapter struct {
 	requests requestTable[*pendingRequest]
 	acks     requestTable[*ackRequest]
 
-	inbox  chan inbound
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	worker
 	closed atomic.Bool
 
 	countMu   sync.Mutex
 	lastCount int64
 	lastAt    time.Time
-}
-
-// inbound is a message waiting for the namespace worker.
-type inbound struct {
-	channel string
-	payload []byte
-	handle  func(*Adapter, []byte) // the wire's decoder for this channel
+	counting  *countCall // the server count in flight, shared by its callers
 }
 
 // NewAdapter creates the adapter of namespace nsp, subscribes its channels
@@ -104,47 +97,6 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 
 func (a *Adapter) cfg() *Config { return &a.hub.cfg }
 
-func (a *Adapter) startWorker() {
-	a.inbox = make(chan inbound, a.cfg().InboxSize)
-	a.stop = make(chan struct{})
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		for {
-			select {
-			case m := <-a.inbox:
-				a.safely(m.channel, func() { m.handle(a, m.payload) })
-			case <-a.stop:
-				return
-			}
-		}
-	}()
-}
-
-// safely runs fn, turning a panic (from socket.io or a user handler) into a
-// log line: one bad message must not take the server down.
-func (a *Adapter) safely(channel string, fn func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			a.log.warn("panic", "panic while handling a message", "nsp", a.name, "channel", channel, "panic", r)
-		}
-	}()
-	fn()
-}
-
-// enqueue hands a received message to the namespace worker.
-func (a *Adapter) enqueue(m inbound) {
-	if a.closed.Load() {
-		return
-	}
-	select {
-	case a.inbox <- m:
-	default:
-		a.stats.dropped.Add(1)
-		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.channel)
-	}
-}
-
 // Name returns the namespace.
 func (a *Adapter) Name() string { return a.name }
 
@@ -158,8 +110,11 @@ func (a *Adapter) Closed() bool { return a.closed.Load() }
 func (a *Adapter) RequestsTimeout() time.Duration { return a.cfg().RequestsTimeout }
 
 // Close unsubscribes the namespace, fails its pending requests and stops its
-// goroutine. It reports whether this call closed it (false when it was
-// closed already).
+// worker. It reports whether this call closed it (false when it was closed
+// already). It is safe from any goroutine, the namespace's own worker
+// included (a listener that calls io.Close, a remote DisconnectSockets that
+// empties a dynamic namespace): a handler running on the worker finishes on
+// its own, and the worker returns right after it.
 func (a *Adapter) Close() bool {
 	if !a.closed.CompareAndSwap(false, true) {
 		return false
@@ -168,8 +123,7 @@ func (a *Adapter) Close() bool {
 	defer cancel()
 	a.wire.close(ctx)
 	a.sub.unsubscribe(ctx, a.subs)
-	close(a.stop)
-	a.wg.Wait()
+	a.stopWorker()
 	a.hub.release()
 	return true
 }
@@ -215,17 +169,62 @@ func (a *Adapter) ServerCount() int64 {
 	return n
 }
 
-// ServerCountContext is ServerCount with a context and an error.
+// ServerCountContext is ServerCount with a context and an error. It
+// returns when ctx is done even if Redis does not answer and the client
+// ignores deadlines (see countCall); the error then wraps ErrTimeout and
+// ctx's error.
 func (a *Adapter) ServerCountContext(ctx context.Context) (int64, error) {
+	c := a.startCount()
+	select {
+	case <-c.done:
+		if c.err != nil {
+			return 0, c.err
+		}
+		return max(c.n, 1), nil // this server counts even before its subscription is in place
+	case <-ctx.Done():
+		return 0, fmt.Errorf("sioredis: counting servers: %w", deadlineError(ctx.Err()))
+	}
+}
+
+// countCall is one PUBSUB NUMSUB (SHARDNUMSUB) run for the callers of
+// ServerCountContext. go-redis gives up on a command at its context's
+// deadline only if the client was built with ContextTimeoutEnabled;
+// otherwise a Redis that stopped answering holds it until the client's read
+// timeout. So the count runs on a goroutine of its own and callers wait at
+// most until their context is done. Concurrent callers share the count in
+// flight, so a frozen Redis costs at most one such goroutine per namespace,
+// which ends when go-redis gives up or the client is closed.
+type countCall struct {
+	done chan struct{} // closed once n and err are set
+	n    int64
+	err  error
+}
+
+// startCount returns the count in flight, starting one if there is none.
+func (a *Adapter) startCount() *countCall {
+	a.countMu.Lock()
+	defer a.countMu.Unlock()
+	if a.counting != nil {
+		return a.counting
+	}
+	c := &countCall{done: make(chan struct{})}
+	a.counting = c
+	go a.runCount(c)
+	return c
+}
+
+func (a *Adapter) runCount(c *countCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg().RequestsTimeout)
+	defer cancel()
 	n, err := a.wire.countServers(ctx)
-	if err != nil {
-		return 0, err
+	c.n, c.err = n, deadlineError(err)
+	a.countMu.Lock()
+	a.counting = nil
+	if err == nil {
+		a.lastCount, a.lastAt = max(n, 1), time.Now()
 	}
-	if n < 1 {
-		n = 1 // this server, even when its subscription is not (yet) in place
-	}
-	a.rememberCount(n)
-	return n, nil
+	a.countMu.Unlock()
+	close(c.done)
 }
 
 func (a *Adapter) rememberCount(n int64) {
@@ -255,45 +254,65 @@ func (a *Adapter) BroadcastFailed(err error) {
 	a.log.warn("encode", "broadcast not published", "nsp", a.name, "err", err)
 }
 
-// BroadcastWithAck publishes a broadcast that expects acknowledgements,
-// has deliver deliver it locally, and returns once every server reported
-// its client count and every client acknowledged, or when timeout expired.
-// p is converted by wirePacket only when other servers need it. countCb and
-// ack are socket.io's callbacks; they are not called after the return.
-func (a *Adapter) BroadcastWithAck(wirePacket func() (protocol.Packet, error), opts protocol.Options, timeout time.Duration,
+// BroadcastWithAck delivers a broadcast that expects acknowledgements to
+// the local sockets (deliver), publishes it to the other servers and returns
+// once every server reported its client count and every client
+// acknowledged, or when timeout (none if 0) expired. countCb and ack are
+// socket.io's callbacks; none is called after the return (see ackRequest).
+//
+// The local sockets are served first: they do not wait for the server
+// count. When the count fails (Redis does not answer within the requests
+// timeout), the broadcast is still published and the caller gets, at its
+// timeout, the acknowledgements that arrived; ServerCount then reports one
+// server more than answered, so that socket.io reports its timeout error.
+func (a *Adapter) BroadcastWithAck(p protocol.Packet, opts protocol.Options, timeout time.Duration,
 	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) {
-	req := newAckRequest(countCb, ack, 1)
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	remote := !opts.Flags.Local && !a.closed.Load()
+	servers := int64(1)
+	if remote {
+		servers = -1 // not counted yet
+	}
+	req := newAckRequest(countCb, ack, servers)
+	deliver(req.onCount, req.onAck)
 	var id string
-	if !opts.Flags.Local && !a.closed.Load() {
-		ctx, cancel := context.WithTimeout(context.Background(), a.cfg().RequestsTimeout)
+	if remote {
+		countBy := time.Now().Add(a.cfg().RequestsTimeout)
+		if !deadline.IsZero() && deadline.Before(countBy) {
+			countBy = deadline
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), countBy)
 		n, err := a.ServerCountContext(ctx)
 		cancel()
 		if err != nil {
-			a.log.warn("server-count", "cannot count servers", "nsp", a.name, "err", err)
-			n = 1
+			if isTimeout(err) {
+				a.stats.requestTimeouts.Add(1)
+			}
+			a.log.warn("server-count", "cannot count servers; publishing anyway, the acknowledgements will time out",
+				"nsp", a.name, "err", err)
 		}
-		req.expectedServers = n
-		if n > 1 {
+		if err != nil || n > 1 {
 			id = a.wire.newRequestID()
 			a.acks.put(id, req)
-			p, err := wirePacket()
-			if err == nil {
-				err = a.wire.publishBroadcast(p, opts, id)
-			}
-			if err != nil {
-				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", err)
-				req.expectedServers = 1
+			if perr := a.wire.publishBroadcast(p, opts, id); perr != nil {
+				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", perr)
+				n, err = 1, nil
 			}
 		}
+		if err == nil {
+			req.setServers(n)
+		}
 	}
-	deliver(req.onCount, req.onAck)
-	req.wait(timeout, a.stop)
+	req.wait(deadline, a.stop)
 	if id != "" {
 		a.acks.remove(id)
 	}
 	// The operator asks ServerCount right after: answer with the count the
 	// request was sent to.
-	a.rememberCount(req.expectedServers)
+	a.rememberCount(req.servers())
 }
 
 // PublishSocketsOp publishes a fire-and-forget socket operation (join,
@@ -339,11 +358,11 @@ func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 // handlers, waiting until Redis took it.
 func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
 	payload, err := a.wire.encodeRequest(&request{kind: KindServerSideEmit, data: data})
-	if err == nil {
-		err = a.wire.publishRequest(ctx, payload)
-	}
 	if err != nil {
 		return fmt.Errorf("sioredis: serverSideEmit: %w", err)
+	}
+	if err := a.wire.publishRequest(ctx, payload); err != nil {
+		return a.failed("serverSideEmit", err)
 	}
 	return nil
 }
@@ -375,7 +394,7 @@ func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) 
 	}
 	n, err := a.ServerCountContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("sioredis: %s: %w", what, err)
+		return nil, a.failed(what, err)
 	}
 	if n <= 1 {
 		return nil, nil
@@ -384,19 +403,33 @@ func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) 
 	a.requests.put(r.id, req)
 	defer a.requests.remove(r.id)
 	if err := a.wire.publishRequest(ctx, payload); err != nil {
-		return req, fmt.Errorf("sioredis: %s: %w", what, err)
+		return req, a.failed(what, err)
 	}
 	if !req.wait(ctx, a.stop) {
 		if a.closed.Load() {
 			return req, fmt.Errorf("sioredis: %s: %w", what, ErrClosed)
 		}
-		a.stats.requestTimeouts.Add(1)
 		req.mu.Lock()
 		got, want := req.got, req.expected
 		req.mu.Unlock()
-		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered", ErrTimeout, what, got, want)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return req, fmt.Errorf("sioredis: %s: %d of %d servers answered: %w", what, got, want, ctx.Err())
+		}
+		a.stats.requestTimeouts.Add(1)
+		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered: %w",
+			ErrTimeout, what, got, want, context.DeadlineExceeded)
 	}
 	return req, nil
+}
+
+// failed wraps the error of a cross-server call that failed before its
+// answers were awaited (counting servers, publishing), counting timeouts.
+func (a *Adapter) failed(what string, err error) error {
+	err = deadlineError(err)
+	if isTimeout(err) {
+		a.stats.requestTimeouts.Add(1)
+	}
+	return fmt.Errorf("sioredis: %s: %w", what, err)
 }
 
 // --- receiving ---

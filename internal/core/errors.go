@@ -1,6 +1,10 @@
 package core
 
-import "github.com/sioredis/sioredis"
+import (
+	"errors"
+
+	"github.com/sioredis/sioredis"
+)
 
 // The sentinels the core returns, defined by the root package.
 var (
@@ -9,3 +13,5 @@ var (
 	ErrQueueFull    = sioredis.ErrQueueFull
 	ErrNotSupported = sioredis.ErrNotSupported
 )
+
+func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,10 +26,10 @@ type publisher struct {
 	queue   chan *publishItem
 	stop    chan struct{}
 	done    chan struct{} // closed once run has returned
-	wg      sync.WaitGroup
 	timeout time.Duration
 	stats   *counters
 	log     *rateLog
+	flushBy time.Time // set by close before stop is closed
 }
 
 const maxBatch = 256
@@ -45,7 +44,6 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 		stats:   stats,
 		log:     log,
 	}
-	p.wg.Add(1)
 	go p.run()
 	return p
 }
@@ -107,7 +105,6 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 }
 
 func (p *publisher) run() {
-	defer p.wg.Done()
 	defer close(p.done)
 	batch := make([]*publishItem, 0, maxBatch)
 	for {
@@ -140,9 +137,9 @@ func (p *publisher) drain(batch []*publishItem) []*publishItem {
 const flushTimeout = time.Second
 
 // flush publishes what was queued before the close (last responses and
-// broadcasts) within flushTimeout.
+// broadcasts) until flushTimeout after the close.
 func (p *publisher) flush() {
-	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), p.flushBy)
 	defer cancel()
 	for {
 		batch := p.drain(make([]*publishItem, 0, maxBatch))
@@ -211,7 +208,19 @@ func (p *publisher) one(ctx context.Context, it *publishItem) error {
 	return p.rdb.Publish(ctx, it.channel, it.payload).Err()
 }
 
+// close stops the publisher, waiting at most flushTimeout for queued
+// messages to reach Redis. A client without ContextTimeoutEnabled can keep
+// a command waiting for a Redis that does not answer past that bound; the
+// goroutine then ends when the command does (at the client's read timeout,
+// or when the client is closed) and drops what is still queued.
 func (p *publisher) close() {
+	p.flushBy = time.Now().Add(flushTimeout)
 	close(p.stop)
-	p.wg.Wait()
+	t := time.NewTimer(flushTimeout + 100*time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		p.log.warn("publisher-stuck", "closing while Redis does not answer; the last queued messages are dropped")
+	}
 }

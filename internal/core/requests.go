@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -45,6 +47,16 @@ func (k Kind) String() string {
 		return kindNames[k]
 	}
 	return "unknown"
+}
+
+// deadlineError makes an error caused by an expired deadline also wrap
+// ErrTimeout, so that every call that ran out of time can be recognized
+// with errors.Is(err, ErrTimeout) whatever step it was at.
+func deadlineError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	return err
 }
 
 // pendingRequest collects the answers to one cross-server request
@@ -143,8 +155,14 @@ func (t *requestTable[T]) len() int {
 // count) from inside the callbacks and writes it after BroadcastWithAck
 // returns. To keep that free of data races, BroadcastWithAck does not return
 // until every callback it will ever deliver has been delivered: all client
-// counts and acknowledgements, or the timeout. Callbacks that arrive later
-// are dropped (the operator has timed out by then).
+// counts and acknowledgements, or the timeout. The callbacks run under mu,
+// on the caller's goroutine (local sockets) or the subscriber's (remote
+// answers); callbacks that arrive after wait returned are dropped (the
+// operator has timed out by then).
+//
+// The local sockets are served before the servers are counted, so that a
+// Redis that does not answer cannot delay them: expectedServers is unknown
+// (-1) until setServers, and the request cannot complete before.
 type ackRequest struct {
 	mu              sync.Mutex
 	countCb         func(uint64)
@@ -184,8 +202,29 @@ func (a *ackRequest) onAck(args []any, err error) {
 	a.check()
 }
 
+// setServers sets the number of servers expected to report a count.
+func (a *ackRequest) setServers(n int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.expectedServers = n
+	a.check()
+}
+
+// servers is the server count to report to the operator: the expected one,
+// or, when it is unknown (the count failed), one more than the servers heard
+// from, so that the operator reports its timeout error rather than a
+// success nobody can vouch for.
+func (a *ackRequest) servers() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.expectedServers >= 0 {
+		return a.expectedServers
+	}
+	return a.serversHeard + 1
+}
+
 func (a *ackRequest) check() {
-	if a.serversHeard >= a.expectedServers && a.acks >= a.expectedClients {
+	if a.expectedServers >= 0 && a.serversHeard >= a.expectedServers && a.acks >= a.expectedClients {
 		select {
 		case <-a.done:
 		default:
@@ -194,10 +233,11 @@ func (a *ackRequest) check() {
 	}
 }
 
-// wait blocks until complete, timeout or stop, then drops later callbacks.
-func (a *ackRequest) wait(timeout time.Duration, stop <-chan struct{}) {
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
+// wait blocks until complete, the deadline (none if zero) or stop, then
+// drops later callbacks.
+func (a *ackRequest) wait(deadline time.Time, stop <-chan struct{}) {
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
 		select {
 		case <-a.done:
 		case <-t.C:
