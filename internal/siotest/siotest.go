@@ -215,7 +215,9 @@ func connectOnce(baseURL, nsp string, opts *client.Options) (*client.Socket, err
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", baseURL, err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(3 * time.Second):
+		// engine.io-client-go can emit "open" before the manager
+		// listens for it; the caller retries with a fresh manager.
 		if e := m.Engine(); e != nil {
 			e.Close()
 		}
