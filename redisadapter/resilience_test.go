@@ -131,12 +131,27 @@ func dyingPeer(t *testing.T, opts *redis.Options, sharded bool) <-chan struct{} 
 }
 
 // TestPeerDiesDuringRequests kills a peer in the middle of each kind of
-// request: the caller gets an error within the timeout, no request stays
-// pending, and once the peer is gone the next calls succeed.
+// request, for the classic and the sharded adapter: the caller gets an error
+// wrapping ErrTimeout within the timeout (the dead peer was counted, so its
+// answer is awaited), no request stays pending, and once the peer is gone
+// the next calls succeed with the survivors' answers.
 func TestPeerDiesDuringRequests(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		name := "classic"
+		if sharded {
+			name = "sharded"
+		}
+		t.Run(name, func(t *testing.T) { testPeerDies(t, sharded) })
+	}
+}
+
+func testPeerDies(t *testing.T, sharded bool) {
 	srv := redistest.Start(t)
 	mk := func(name string) *siotest.Node {
 		rdb := redis.NewClient(srv.Options())
+		if sharded {
+			return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb, redisadapter.WithRequestsTimeout(time.Second)))
+		}
 		return siotest.StartNode(t, name, rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
 	}
 	n0, n1 := mk("n0"), mk("n1")
@@ -147,44 +162,62 @@ func TestPeerDiesDuringRequests(t *testing.T) {
 	n1.IO.On("ping", func(args ...any) { args[len(args)-1].(socket.Ack)([]any{"pong"}, nil) })
 	a0 := adapterOf(n0, "/")
 
-	within := func(what string, start time.Time, err error) {
-		t.Helper()
-		if err == nil {
-			t.Fatalf("%s: no error though a peer died", what)
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("%s returned after %v; timeout is 1s", what, d)
-		}
-	}
-	calls := []struct {
+	// Each call returns its error and the number of answers it got.
+	type call struct {
 		name string
-		do   func() error
-	}{
-		{"fetchSockets", func() (err error) {
-			n0.IO.FetchSockets()(func(_ []*socket.RemoteSocket, e error) { err = e })
+		do   func() (int, error)
+		// timeout: the error a dead peer causes wraps ErrTimeout
+		// (socket.io's own ack timeout for broadcastWithAck is not ours).
+		timeout bool
+		// want is the number of answers once the peer is gone.
+		want int
+	}
+	calls := []call{
+		{"fetchSockets", func() (n int, err error) {
+			n0.IO.FetchSockets()(func(s []*socket.RemoteSocket, e error) { n, err = len(s), e })
 			return
-		}},
-		{"allRooms", func() error { _, err := a0.AllRooms(context.Background()); return err }},
-		{"serverSideEmitWithAck", func() (err error) {
-			_ = n0.IO.ServerSideEmitWithAck("ping")(func(_ []any, e error) { err = e })
+		}, true, 2},
+		{"serverSideEmitWithAck", func() (n int, err error) {
+			_ = n0.IO.ServerSideEmitWithAck("ping")(func(a []any, e error) { n, err = len(a), e })
 			return
-		}},
-		{"broadcastWithAck", func() (err error) {
+		}, true, 1},
+		{"broadcastWithAck", func() (n int, err error) {
 			done := make(chan struct{})
-			n0.IO.Timeout(time.Second).EmitWithAck("ask")(func(_ []any, e error) { err = e; close(done) })
+			n0.IO.Timeout(time.Second).EmitWithAck("ask")(func(a []any, e error) { n, err = len(a), e; close(done) })
 			<-done
 			return
-		}},
+		}, false, 2},
+	}
+	if !sharded { // the sharded protocol has no allRooms request
+		calls = append(calls, call{"allRooms", func() (int, error) {
+			r, err := a0.AllRooms(context.Background())
+			if r == nil {
+				return 0, err
+			}
+			return r.Len(), err
+		}, true, 2})
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
-			died := dyingPeer(t, srv.Options(), false)
+			died := dyingPeer(t, srv.Options(), sharded)
 			siotest.Eventually(t, "peer counted", func() bool {
 				n, _ := a0.ServerCountContext(siotest.Ctx(t))
 				return n == 3
 			})
 			start := time.Now()
-			within(c.name, start, c.do())
+			_, err := c.do()
+			if err == nil {
+				t.Fatalf("%s: no error though a peer died", c.name)
+			}
+			if c.timeout && !errors.Is(err, redisadapter.ErrTimeout) {
+				t.Fatalf("%s: err = %v, want one wrapping ErrTimeout", c.name, err)
+			}
+			if !c.timeout && !strings.Contains(err.Error(), "timed out") {
+				t.Fatalf("%s: err = %v, want socket.io's ack timeout", c.name, err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("%s returned after %v; timeout is 1s", c.name, d)
+			}
 			<-died
 			if p := a0.PendingRequests(); p != 0 {
 				t.Fatalf("%d requests still pending", p)
@@ -193,8 +226,14 @@ func TestPeerDiesDuringRequests(t *testing.T) {
 				n, _ := a0.ServerCountContext(siotest.Ctx(t))
 				return n == 2
 			})
-			if err := c.do(); err != nil {
-				t.Fatalf("%s with the survivors: %v", c.name, err)
+			for i := 0; i < 2; i++ {
+				n, err := c.do()
+				if err != nil || n != c.want {
+					t.Fatalf("%s with the survivors: %d answers, %v; want %d", c.name, n, err, c.want)
+				}
+			}
+			if p := a0.PendingRequests(); p != 0 {
+				t.Fatalf("%d requests pending after the calls", p)
 			}
 		})
 	}
