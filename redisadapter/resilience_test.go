@@ -294,7 +294,8 @@ func TestHostileInput(t *testing.T) {
 				return siotest.StartNode(t, n, rdb, redisadapter.New(rdb, opts...))
 			}
 			n0, n1 := mk("n0"), mk("n1")
-			c1 := n1.Dial(t, "/", nil, "ok")
+			// A raw-frame recorder sees everything the server writes.
+			c1 := siotest.DialRaw(t, n1.URL, "/", nil, true)
 			c1.Call("join", "room1")
 			a1 := adapterOf(n1, "/")
 			b1 := n1.Adapter.(*redisadapter.Builder)
@@ -313,9 +314,20 @@ func TestHostileInput(t *testing.T) {
 					return res[channels[2]] == 1
 				})
 			}
+			// Channel by channel: every message reaches n1 and is either
+			// undecodable or ignored, none is handled. On the request and
+			// response channels of the classic protocol a well-formed
+			// request is answered, and the answers (on the response
+			// channel, which n1 reads too) add to the counts.
 			const rounds = 3
-			for i := 0; i < rounds; i++ {
-				for _, ch := range channels {
+			// answeredRequests is the number of hostile payloads that are
+			// well-formed enough to be handled as requests and answered.
+			const answeredRequests = 2
+			for _, ch := range channels {
+				answered := !sharded && (ch == protocol.RequestChannel(key, nsp) || ch == protocol.ResponseChannel(key, nsp))
+				before := b1.Stats()
+				sent := uint64(0)
+				for i := 0; i < rounds; i++ {
 					for _, p := range hostilePayloads() {
 						var err error
 						if sharded {
@@ -326,15 +338,37 @@ func TestHostileInput(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
+						sent++
 					}
 				}
+				delta := func() (rec, dropped uint64) {
+					st := b1.Stats()
+					return st.Received - before.Received, st.DecodeErrors - before.DecodeErrors + st.Ignored - before.Ignored
+				}
+				siotest.Eventually(t, "garbage on "+ch+" received and dropped", func() bool {
+					rec, dropped := delta()
+					return rec >= sent && (answered || dropped >= sent)
+				})
+				time.Sleep(siotest.Quiet)
+				rec, dropped := delta()
+				t.Logf("%s: sent %d, received %d, dropped (undecodable or ignored) %d", ch, sent, rec, dropped)
+				if !answered && (rec != sent || dropped != sent) {
+					t.Errorf("%s: sent %d, received %d, dropped %d: want all received and dropped", ch, sent, rec, dropped)
+				}
+				if answered && (rec < sent || dropped+answeredRequests*rounds < sent) {
+					t.Errorf("%s: sent %d, received %d, dropped %d: more than the %d well-formed requests handled", ch, sent, rec, dropped, answeredRequests*rounds)
+				}
 			}
-			// Still serving: a real broadcast gets through after the garbage.
-			n0.IO.To("room1").Emit("ok", 1)
-			c1.Expect("ok")
 			st := b1.Stats()
 			if st.DecodeErrors < uint64(len(channels)) {
 				t.Fatalf("decode errors not counted: %+v", st)
+			}
+			// Still serving: a real broadcast gets through after the
+			// garbage, and it is all the client got.
+			n0.IO.To("room1").Emit("ok", 1)
+			c1.ExpectExactly("ok", 1)
+			if f := c1.Frames(""); len(f) != 2 {
+				t.Fatalf("the client got %d events, want the ready event and ok: %v", len(f), f)
 			}
 			logMu.Lock()
 			text := logs.String()

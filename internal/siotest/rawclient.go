@@ -201,10 +201,12 @@ func (c *RawClient) record(m string) {
 	}
 	body = strings.TrimLeft(body, "0123456789") // an ack id
 	var arr []any
-	if json.Unmarshal([]byte(body), &arr) != nil || len(arr) == 0 {
-		return
+	_ = json.Unmarshal([]byte(body), &arr) // a frame that is not an array is kept with no name
+	var name string
+	if len(arr) > 0 {
+		name, _ = arr[0].(string)
+		arr = arr[1:]
 	}
-	name, _ := arr[0].(string)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 1
@@ -212,7 +214,7 @@ func (c *RawClient) record(m string) {
 		n = 2
 	}
 	for i := 0; i < n; i++ {
-		c.frames = append(c.frames, Frame{Seq: c.seq, Event: name, Args: arr[1:], Raw: m})
+		c.frames = append(c.frames, Frame{Seq: c.seq, Event: name, Args: arr, Raw: m})
 	}
 	close(c.notify)
 	c.notify = make(chan struct{})
