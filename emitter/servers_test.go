@@ -91,7 +91,7 @@ func TestClassicServers(t *testing.T) {
 		}
 		a0.ExpectNone("all", 100*time.Millisecond) // other namespace
 		for _, c := range clients {
-			c.ExpectNone("all", 0) // exactly once
+			c.ExpectNoMore("all") // exactly once
 		}
 	})
 
@@ -102,7 +102,7 @@ func TestClassicServers(t *testing.T) {
 			t.Fatalf("got %v", got)
 		}
 		c1.ExpectNone("room", 100*time.Millisecond)
-		c0.ExpectNone("room", 0)
+		c0.ExpectNoMore("room")
 	})
 
 	t.Run("SeveralRoomsAndExcept", func(t *testing.T) {
@@ -111,8 +111,8 @@ func TestClassicServers(t *testing.T) {
 		must(t, e.To("ra", "rb").Emit("multi", 1))
 		c0.Expect("multi")
 		c1.Expect("multi")
-		c0.ExpectNone("multi", 100*time.Millisecond) // once, though in both rooms
-		c1.ExpectNone("multi", 0)
+		c0.ExpectNoMore("multi") // once, though in both rooms
+		c1.ExpectNoMore("multi")
 
 		must(t, e.Except("ra").Emit("exc", 2))
 		c1.Expect("exc")
@@ -130,6 +130,7 @@ func TestClassicServers(t *testing.T) {
 			t.Fatalf("got %v", got)
 		}
 		c0.ExpectNone("room", 100*time.Millisecond)
+		c1.ExpectNoMore("room")
 	})
 
 	t.Run("AdminNamespace", func(t *testing.T) {
@@ -208,6 +209,9 @@ func TestClassicServers(t *testing.T) {
 			t.Fatalf("root namespace got %s", s)
 		default:
 		}
+	})
+	t.Run("ExactlyOnce", func(t *testing.T) {
+		checkExactlyOnce(t, e, nodes, func(*testing.T, string, int64) {})
 	})
 	// Last: it disconnects the /admin clients.
 	t.Run("DisconnectSockets", func(t *testing.T) {

@@ -65,7 +65,8 @@ func TestShardedCluster(t *testing.T) {
 						t.Fatalf("got %v", got)
 					}
 				}
-				c0.ExpectNone("all", 100*time.Millisecond)
+				c0.ExpectNoMore("all")
+				c1.ExpectNoMore("all")
 			})
 
 			t.Run("OneRoom", func(t *testing.T) {
@@ -84,6 +85,7 @@ func TestShardedCluster(t *testing.T) {
 					t.Fatalf("got %v", got)
 				}
 				c0.ExpectNone("room", 100*time.Millisecond)
+				c1.ExpectNoMore("room")
 				msg, err := main.ReceiveTimeout(ctx(t), 100*time.Millisecond)
 				if dynamic && err == nil {
 					t.Fatalf("dynamic mode published on the namespace channel: %v", msg)
@@ -99,6 +101,7 @@ func TestShardedCluster(t *testing.T) {
 					t.Fatalf("got %v", got)
 				}
 				c1.ExpectNone("room", 100*time.Millisecond)
+				c0.ExpectNoMore("room")
 			})
 
 			t.Run("SeveralRoomsExceptBinary", func(t *testing.T) {
@@ -106,6 +109,8 @@ func TestShardedCluster(t *testing.T) {
 				must(t, e.To("ra", "r1").Emit("multi", 1))
 				c0.Expect("multi")
 				c1.Expect("multi")
+				c0.ExpectNoMore("multi") // once, though in both rooms
+				c1.ExpectNoMore("multi")
 				must(t, e.Except("ra").Emit("bin", []byte{1, 2, 3}))
 				if got := c1.Expect("bin"); !bytes.Equal(bytesOf(got[0]), []byte{1, 2, 3}) {
 					t.Fatalf("got %#v", got)
@@ -142,6 +147,10 @@ func TestShardedCluster(t *testing.T) {
 				got := collectServerSide(nodes, "/", "sse")
 				must(t, e.ServerSideEmit("sse", "a", 1))
 				expectServerSide(t, got, "n0[a 1]", "n1[a 1]")
+			})
+
+			t.Run("ExactlyOnce", func(t *testing.T) {
+				checkExactlyOnce(t, e, nodes, func(t *testing.T, room string, n int64) { waitRoom(t, "/", room, n) })
 			})
 
 			// Last: it disconnects the /admin clients.

@@ -42,7 +42,8 @@ func TestRedisRestart(t *testing.T) {
 	// Broadcasts flow from n0 to the client on n1 during the whole test.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var maxEmit atomic.Int64
+	var maxEmit, lastEmitted atomic.Int64
+	lastEmitted.Store(-1)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -54,6 +55,7 @@ func TestRedisRestart(t *testing.T) {
 			}
 			start := time.Now()
 			n0.IO.Emit("tick", i)
+			lastEmitted.Store(int64(i))
 			if d := int64(time.Since(start)); d > maxEmit.Load() {
 				maxEmit.Store(d)
 			}
@@ -80,18 +82,17 @@ func TestRedisRestart(t *testing.T) {
 
 	srv.Restart(t)
 	siotest.Eventually(t, "both servers resubscribed", func() bool { return b0.Healthy() && b1.Healthy() })
-	// Drain what arrived before the outage, then a fresh tick must arrive.
+	// A tick emitted after both servers resubscribed must reach the client:
+	// skip what was queued before, look for a number above the mark.
+	mark := lastEmitted.Load()
 	deadline := time.After(10 * time.Second)
-	drained := false
-	for !drained {
+	for fresh := false; !fresh; {
 		select {
+		case args := <-c1.Chan("tick"):
+			fresh = int64(args[0].(float64)) > mark
 		case <-deadline:
-			t.Fatal("delivery did not resume after the restart")
-		default:
+			t.Fatalf("no tick above %d reached the client after the restart", mark)
 		}
-		before := b1.Stats().Received
-		c1.Expect("tick")
-		drained = b1.Stats().Received > before
 	}
 	if b1.Stats().Reconnects == 0 || b0.Stats().Reconnects == 0 {
 		t.Fatalf("reconnects not counted: %+v %+v", b0.Stats(), b1.Stats())
@@ -131,12 +132,27 @@ func dyingPeer(t *testing.T, opts *redis.Options, sharded bool) <-chan struct{} 
 }
 
 // TestPeerDiesDuringRequests kills a peer in the middle of each kind of
-// request: the caller gets an error within the timeout, no request stays
-// pending, and once the peer is gone the next calls succeed.
+// request, for the classic and the sharded adapter: the caller gets an error
+// wrapping ErrTimeout within the timeout (the dead peer was counted, so its
+// answer is awaited), no request stays pending, and once the peer is gone
+// the next calls succeed with the survivors' answers.
 func TestPeerDiesDuringRequests(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		name := "classic"
+		if sharded {
+			name = "sharded"
+		}
+		t.Run(name, func(t *testing.T) { testPeerDies(t, sharded) })
+	}
+}
+
+func testPeerDies(t *testing.T, sharded bool) {
 	srv := redistest.Start(t)
 	mk := func(name string) *siotest.Node {
 		rdb := redis.NewClient(srv.Options())
+		if sharded {
+			return siotest.StartNode(t, name, rdb, redisadapter.NewSharded(rdb, redisadapter.WithRequestsTimeout(time.Second)))
+		}
 		return siotest.StartNode(t, name, rdb, redisadapter.New(rdb, redisadapter.WithRequestsTimeout(time.Second)))
 	}
 	n0, n1 := mk("n0"), mk("n1")
@@ -147,44 +163,62 @@ func TestPeerDiesDuringRequests(t *testing.T) {
 	n1.IO.On("ping", func(args ...any) { args[len(args)-1].(socket.Ack)([]any{"pong"}, nil) })
 	a0 := adapterOf(n0, "/")
 
-	within := func(what string, start time.Time, err error) {
-		t.Helper()
-		if err == nil {
-			t.Fatalf("%s: no error though a peer died", what)
-		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("%s returned after %v; timeout is 1s", what, d)
-		}
-	}
-	calls := []struct {
+	// Each call returns its error and the number of answers it got.
+	type call struct {
 		name string
-		do   func() error
-	}{
-		{"fetchSockets", func() (err error) {
-			n0.IO.FetchSockets()(func(_ []*socket.RemoteSocket, e error) { err = e })
+		do   func() (int, error)
+		// timeout: the error a dead peer causes wraps ErrTimeout
+		// (socket.io's own ack timeout for broadcastWithAck is not ours).
+		timeout bool
+		// want is the number of answers once the peer is gone.
+		want int
+	}
+	calls := []call{
+		{"fetchSockets", func() (n int, err error) {
+			n0.IO.FetchSockets()(func(s []*socket.RemoteSocket, e error) { n, err = len(s), e })
 			return
-		}},
-		{"allRooms", func() error { _, err := a0.AllRooms(context.Background()); return err }},
-		{"serverSideEmitWithAck", func() (err error) {
-			_ = n0.IO.ServerSideEmitWithAck("ping")(func(_ []any, e error) { err = e })
+		}, true, 2},
+		{"serverSideEmitWithAck", func() (n int, err error) {
+			_ = n0.IO.ServerSideEmitWithAck("ping")(func(a []any, e error) { n, err = len(a), e })
 			return
-		}},
-		{"broadcastWithAck", func() (err error) {
+		}, true, 1},
+		{"broadcastWithAck", func() (n int, err error) {
 			done := make(chan struct{})
-			n0.IO.Timeout(time.Second).EmitWithAck("ask")(func(_ []any, e error) { err = e; close(done) })
+			n0.IO.Timeout(time.Second).EmitWithAck("ask")(func(a []any, e error) { n, err = len(a), e; close(done) })
 			<-done
 			return
-		}},
+		}, false, 2},
+	}
+	if !sharded { // the sharded protocol has no allRooms request
+		calls = append(calls, call{"allRooms", func() (int, error) {
+			r, err := a0.AllRooms(context.Background())
+			if r == nil {
+				return 0, err
+			}
+			return r.Len(), err
+		}, true, 2})
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
-			died := dyingPeer(t, srv.Options(), false)
+			died := dyingPeer(t, srv.Options(), sharded)
 			siotest.Eventually(t, "peer counted", func() bool {
 				n, _ := a0.ServerCountContext(siotest.Ctx(t))
 				return n == 3
 			})
 			start := time.Now()
-			within(c.name, start, c.do())
+			_, err := c.do()
+			if err == nil {
+				t.Fatalf("%s: no error though a peer died", c.name)
+			}
+			if c.timeout && !errors.Is(err, redisadapter.ErrTimeout) {
+				t.Fatalf("%s: err = %v, want one wrapping ErrTimeout", c.name, err)
+			}
+			if !c.timeout && !strings.Contains(err.Error(), "timed out") {
+				t.Fatalf("%s: err = %v, want socket.io's ack timeout", c.name, err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("%s returned after %v; timeout is 1s", c.name, d)
+			}
 			<-died
 			if p := a0.PendingRequests(); p != 0 {
 				t.Fatalf("%d requests still pending", p)
@@ -193,8 +227,14 @@ func TestPeerDiesDuringRequests(t *testing.T) {
 				n, _ := a0.ServerCountContext(siotest.Ctx(t))
 				return n == 2
 			})
-			if err := c.do(); err != nil {
-				t.Fatalf("%s with the survivors: %v", c.name, err)
+			for i := 0; i < 2; i++ {
+				n, err := c.do()
+				if err != nil || n != c.want {
+					t.Fatalf("%s with the survivors: %d answers, %v; want %d", c.name, n, err, c.want)
+				}
+			}
+			if p := a0.PendingRequests(); p != 0 {
+				t.Fatalf("%d requests pending after the calls", p)
 			}
 		})
 	}
@@ -255,7 +295,8 @@ func TestHostileInput(t *testing.T) {
 				return siotest.StartNode(t, n, rdb, redisadapter.New(rdb, opts...))
 			}
 			n0, n1 := mk("n0"), mk("n1")
-			c1 := n1.Dial(t, "/", nil, "ok")
+			// A raw-frame recorder sees everything the server writes.
+			c1 := siotest.DialRaw(t, n1.URL, "/", nil, true)
 			c1.Call("join", "room1")
 			a1 := adapterOf(n1, "/")
 			b1 := n1.Adapter.(*redisadapter.Builder)
@@ -274,9 +315,20 @@ func TestHostileInput(t *testing.T) {
 					return res[channels[2]] == 1
 				})
 			}
+			// Channel by channel: every message reaches n1 and is either
+			// undecodable or ignored, none is handled. On the request and
+			// response channels of the classic protocol a well-formed
+			// request is answered, and the answers (on the response
+			// channel, which n1 reads too) add to the counts.
 			const rounds = 3
-			for i := 0; i < rounds; i++ {
-				for _, ch := range channels {
+			// answeredRequests is the number of hostile payloads that are
+			// well-formed enough to be handled as requests and answered.
+			const answeredRequests = 2
+			for _, ch := range channels {
+				answered := !sharded && (ch == protocol.RequestChannel(key, nsp) || ch == protocol.ResponseChannel(key, nsp))
+				before := b1.Stats()
+				sent := uint64(0)
+				for i := 0; i < rounds; i++ {
 					for _, p := range hostilePayloads() {
 						var err error
 						if sharded {
@@ -287,15 +339,37 @@ func TestHostileInput(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
+						sent++
 					}
 				}
+				delta := func() (rec, dropped uint64) {
+					st := b1.Stats()
+					return st.Received - before.Received, st.DecodeErrors - before.DecodeErrors + st.Ignored - before.Ignored
+				}
+				siotest.Eventually(t, "garbage on "+ch+" received and dropped", func() bool {
+					rec, dropped := delta()
+					return rec >= sent && (answered || dropped >= sent)
+				})
+				time.Sleep(siotest.Quiet)
+				rec, dropped := delta()
+				t.Logf("%s: sent %d, received %d, dropped (undecodable or ignored) %d", ch, sent, rec, dropped)
+				if !answered && (rec != sent || dropped != sent) {
+					t.Errorf("%s: sent %d, received %d, dropped %d: want all received and dropped", ch, sent, rec, dropped)
+				}
+				if answered && (rec < sent || dropped+answeredRequests*rounds < sent) {
+					t.Errorf("%s: sent %d, received %d, dropped %d: more than the %d well-formed requests handled", ch, sent, rec, dropped, answeredRequests*rounds)
+				}
 			}
-			// Still serving: a real broadcast gets through after the garbage.
-			n0.IO.To("room1").Emit("ok", 1)
-			c1.Expect("ok")
 			st := b1.Stats()
 			if st.DecodeErrors < uint64(len(channels)) {
 				t.Fatalf("decode errors not counted: %+v", st)
+			}
+			// Still serving: a real broadcast gets through after the
+			// garbage, and it is all the client got.
+			n0.IO.To("room1").Emit("ok", 1)
+			c1.ExpectExactly("ok", 1)
+			if f := c1.Frames(""); len(f) != 2 {
+				t.Fatalf("the client got %d events, want the ready event and ok: %v", len(f), f)
 			}
 			logMu.Lock()
 			text := logs.String()

@@ -3,6 +3,7 @@ package redistest_test
 import (
 	"context"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,7 @@ func TestRedisURLIsUsedAndNotControlled(t *testing.T) {
 	// Not parallel: it sets an environment variable.
 	own := redistest.Start(t)
 	t.Setenv("REDIS_URL", own.URL())
+	t.Setenv("CI", "")
 	s := redistest.Start(t)
 	if s.Addr() != own.Addr() || s.URL() != own.URL() {
 		t.Fatalf("Start with REDIS_URL=%s gave %s", own.URL(), s.Addr())
@@ -136,6 +138,38 @@ func TestRedisURLIsUsedAndNotControlled(t *testing.T) {
 			f(t)
 			t.Error("did not skip")
 		})
+	}
+	if !own.Running() {
+		t.Fatal("the server behind REDIS_URL was stopped")
+	}
+}
+
+// outcomeTB records whether a test body skipped or failed.
+type outcomeTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (o *outcomeTB) Helper()               {}
+func (o *outcomeTB) Skip(...any)           { o.skipped = true; runtime.Goexit() }
+func (o *outcomeTB) Fatal(...any)          { o.failed = true; runtime.Goexit() }
+func (o *outcomeTB) Fatalf(string, ...any) { o.failed = true; runtime.Goexit() }
+
+// TestRedisURLUnderCIFails checks that under CI a test that must stop or
+// restart the Redis at REDIS_URL fails instead of skipping unseen.
+func TestRedisURLUnderCIFails(t *testing.T) {
+	own := redistest.Start(t)
+	t.Setenv("REDIS_URL", own.URL())
+	t.Setenv("CI", "true")
+	s := redistest.Start(t)
+	for name, f := range map[string]func(testing.TB){"Stop": s.Stop, "Kill": s.Kill, "Restart": s.Restart} {
+		o := &outcomeTB{TB: t}
+		done := make(chan struct{})
+		go func() { defer close(done); f(o) }()
+		<-done
+		if !o.failed || o.skipped {
+			t.Errorf("%s under CI: failed=%v skipped=%v, want a failure", name, o.failed, o.skipped)
+		}
 	}
 	if !own.Running() {
 		t.Fatal("the server behind REDIS_URL was stopped")

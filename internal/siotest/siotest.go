@@ -154,6 +154,17 @@ func Dial(t testing.TB, baseURL, nsp string, query url.Values, events ...string)
 // DialWith is Dial with client options of the caller's: configure runs on
 // the defaults (WebSocket only, a manager of its own, no reconnection) of
 // every attempt, e.g. to select long-polling or add headers.
+//
+// The client sends exactly one CONNECT. socket.io-client-go v1.1.0's
+// client.Connect can send two: Socket.Connect subscribes to the manager's
+// "open" event and then calls onopen itself if the manager is already open,
+// and the engine's reader goroutine can open the manager between the two,
+// so both paths send CONNECT. The server then creates a second socket on the
+// same connection, in the namespace but in no room of the first, and every
+// broadcast it receives reaches the client twice (see
+// docs/notes/duplicate-delivery.md). Here the manager is opened first, with
+// auto-connect off, and the socket is connected once the manager is open:
+// only the direct onopen call remains.
 func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options), events ...string) *Client {
 	t.Helper()
 	var last error
@@ -166,7 +177,8 @@ func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options)
 		if configure != nil {
 			configure(opts)
 		}
-		s, err := client.Connect(baseURL+nsp, opts)
+		opts.SetAutoConnect(false)
+		s, err := connectOnce(baseURL, nsp, opts)
 		if err != nil {
 			last = err
 			continue
@@ -177,10 +189,7 @@ func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options)
 		}
 		connected := make(chan struct{})
 		s.Once("connect", func(...any) { close(connected) })
-		if s.Connected() {
-			t.Cleanup(func() { s.Disconnect() })
-			return c
-		}
+		s.Connect()
 		select {
 		case <-connected:
 			t.Cleanup(func() { s.Disconnect() })
@@ -194,12 +203,35 @@ func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options)
 	return nil
 }
 
+// connectOnce opens a manager of its own and returns a socket of nsp on it
+// that is not connected yet: its Connect finds the manager open and sends
+// one CONNECT.
+func connectOnce(baseURL, nsp string, opts *client.Options) (*client.Socket, error) {
+	m := client.NewManager(baseURL, opts)
+	opened := make(chan error, 1)
+	m.Open(func(err error) { opened <- err })
+	select {
+	case err := <-opened:
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", baseURL, err)
+		}
+	case <-time.After(3 * time.Second):
+		// engine.io-client-go can emit "open" before the manager
+		// listens for it; the caller retries with a fresh manager.
+		if e := m.Engine(); e != nil {
+			e.Close()
+		}
+		return nil, fmt.Errorf("open %s timed out", baseURL)
+	}
+	return m.Socket(nsp, opts), nil
+}
+
 func (c *Client) ch(ev string) chan []any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch, ok := c.got[ev]
 	if !ok {
-		ch = make(chan []any, 64)
+		ch = make(chan []any, 1024)
 		c.got[ev] = ch
 	}
 	return ch
@@ -211,7 +243,12 @@ func (c *Client) Chan(ev string) <-chan []any { return c.ch(ev) }
 // Listen starts recording ev events.
 func (c *Client) Listen(ev string) {
 	ch := c.ch(ev)
-	c.S.On(types.EventName(ev), func(args ...any) { ch <- args })
+	c.S.On(types.EventName(ev), func(args ...any) {
+		ch <- args
+		if injectDuplicates.Load() {
+			ch <- args
+		}
+	})
 }
 
 // Expect waits (at most 5 s) for one ev event and returns its arguments.
@@ -226,14 +263,43 @@ func (c *Client) Expect(ev string) []any {
 	}
 }
 
-// ExpectNone asserts that no ev event arrives within d.
+// ExpectNone asserts that no ev event arrives within d, nor was buffered
+// when d ended. For "nothing more after the expected ones" use ExpectNoMore,
+// which waits for a quiet period first.
 func (c *Client) ExpectNone(ev string, d time.Duration) {
 	c.t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
 	case args := <-c.ch(ev):
 		c.t.Fatalf("client %s: unexpected %q event %v", c.S.Id(), ev, args)
-	case <-time.After(d):
+	case <-timer.C:
 	}
+	// The timer may have won a race with a buffered event: drain.
+	if NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
+		c.t.FailNow()
+	}
+}
+
+// ExpectNoMore asserts that no further ev event arrives: the exactly-once
+// check. It waits Quiet, then drains what is buffered (see NoMore).
+func (c *Client) ExpectNoMore(ev string) {
+	c.t.Helper()
+	if NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), Quiet) > 0 {
+		c.t.FailNow()
+	}
+}
+
+// ExpectExactly waits for n ev events, then asserts that no more arrive (as
+// ExpectNoMore), and returns their arguments in arrival order.
+func (c *Client) ExpectExactly(ev string, n int) [][]any {
+	c.t.Helper()
+	got := make([][]any, 0, n)
+	for i := 0; i < n; i++ {
+		got = append(got, c.Expect(ev))
+	}
+	c.ExpectNoMore(ev)
+	return got
 }
 
 // Call emits an event with an ack and waits for the server's answer.
