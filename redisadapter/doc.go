@@ -80,11 +80,14 @@
 //
 // # Observability
 //
-// [Builder.Stats] returns counters (published, publish errors and drops,
-// received, dropped, decode errors, ignored, reconnects, request timeouts,
-// current subscriptions) and health, to export with expvar, Prometheus or
-// OpenTelemetry without this package depending on them (see the examples).
-// [Builder.Healthy] is a readiness check.
+// [Builder.Stats] returns counters (see [sioredis.Stats]: published, publish
+// errors and drops, received, dropped, decode errors, ignored, reconnects,
+// health-check and connect failures, refused subscriptions, master
+// switches, request timeouts, confirmed subscriptions) and health, to export
+// with expvar, Prometheus or OpenTelemetry without this package depending
+// on them (see the examples). [Builder.Healthy] is a readiness check: it is
+// false while a subscriber connection is down, does not answer its health
+// check ([WithHealthCheckInterval]) or misses a subscription Redis refused.
 //
 // # Security
 //
