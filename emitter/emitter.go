@@ -286,7 +286,7 @@ func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error
 	}
 	var payload []byte
 	if e.cfg.sharded {
-		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+		payload, err = protocol.EncodeEnvelope(&protocol.Envelope{
 			Type:   protocol.MsgBroadcast,
 			UID:    protocol.EmitterUID,
 			Nsp:    e.nsp,
@@ -369,7 +369,7 @@ func (e *Emitter) socketsOp(ctx context.Context, rt protocol.RequestType, mt pro
 	var payload []byte
 	var err error
 	if e.cfg.sharded {
-		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+		payload, err = protocol.EncodeEnvelope(&protocol.Envelope{
 			Type: mt, UID: protocol.EmitterUID, Nsp: e.nsp, Opts: e.options(), Rooms: rooms, Close: close,
 		})
 	} else {
@@ -414,7 +414,7 @@ func (e *Emitter) ServerSideEmitContext(ctx context.Context, ev string, args ...
 	}
 	var payload []byte
 	if e.cfg.sharded {
-		payload, err = protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+		payload, err = protocol.EncodeEnvelope(&protocol.Envelope{
 			Type: protocol.MsgServerSideEmit, UID: protocol.EmitterUID, Nsp: e.nsp, EmitData: data,
 		})
 	} else {

@@ -101,7 +101,7 @@ func TestShardedNodeStyleToGoSocket(t *testing.T) {
 		res, _ := admin.PubSubShardNumSub(siotest.Ctx(t), ch).Result()
 		return res[ch] == 1
 	})
-	payload, err := protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+	payload, err := protocol.EncodeEnvelope(&protocol.Envelope{
 		Type: protocol.MsgBroadcast, UID: "a1a1a1a1a1a1a1a1", Nsp: "/",
 		Packet: protocol.Packet{Type: 2, Data: []any{"private", "hi"}},
 		Opts:   protocol.Options{Rooms: []string{cl.ID()}, Except: []string{}},

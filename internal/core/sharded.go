@@ -57,12 +57,12 @@ type shardedWire struct {
 }
 
 func (w *shardedWire) uid() string {
-	uid := protocol.NewClusterUID()
+	uid := protocol.NewShardedUID()
 	w.privateChan = protocol.PrivateChannel(w.a.cfg().Key, w.a.name, uid)
 	return uid
 }
 
-func (w *shardedWire) newRequestID() string { return protocol.NewClusterUID() }
+func (w *shardedWire) newRequestID() string { return protocol.NewShardedUID() }
 
 func (w *shardedWire) subscriptions() map[sub]handler {
 	return map[sub]handler{
@@ -75,16 +75,16 @@ func (w *shardedWire) countServers(ctx context.Context) (int64, error) {
 	return numSub(ctx, w.a.hub.rdb, w.bcastChan, true)
 }
 
-func (w *shardedWire) encode(m *protocol.ClusterMessage) ([]byte, error) {
+func (w *shardedWire) encode(m *protocol.Envelope) ([]byte, error) {
 	m.UID, m.Nsp = w.a.uid, w.a.name
-	return protocol.EncodeClusterMessage(m)
+	return protocol.EncodeEnvelope(m)
 }
 
 // publishBroadcast publishes a BROADCAST (with ack when ackID is set) on
 // the channel Node would choose.
 func (w *shardedWire) publishBroadcast(p protocol.Packet, opts protocol.Options, ackID string) error {
 	p.Nsp = ""
-	payload, err := w.encode(&protocol.ClusterMessage{Type: protocol.MsgBroadcast, RequestID: ackID, Packet: p, Opts: opts})
+	payload, err := w.encode(&protocol.Envelope{Type: protocol.MsgBroadcast, RequestID: ackID, Packet: p, Opts: opts})
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (w *shardedWire) encodeRequest(r *request) ([]byte, error) {
 		// allRooms: Node's sharded adapter has no such message either.
 		return nil, ErrNotSupported
 	}
-	return w.encode(&protocol.ClusterMessage{Type: t, RequestID: r.id, Opts: r.opts, Rooms: r.rooms, Close: r.close, EmitData: r.data})
+	return w.encode(&protocol.Envelope{Type: t, RequestID: r.id, Opts: r.opts, Rooms: r.rooms, Close: r.close, EmitData: r.data})
 }
 
 func (w *shardedWire) publishRequest(ctx context.Context, payload []byte) error {
@@ -126,7 +126,7 @@ func (w *shardedWire) fireAndForget(payload []byte) {
 }
 
 func (w *shardedWire) reply(to string, r *reply) {
-	m := &protocol.ClusterMessage{RequestID: r.id}
+	m := &protocol.Envelope{RequestID: r.id}
 	switch r.kind {
 	case KindFetchSockets:
 		m.Type, m.Sockets, m.Msgpack = protocol.MsgFetchSocketsResponse, r.sockets, true
@@ -151,13 +151,13 @@ func (w *shardedWire) reply(to string, r *reply) {
 // --- receiving ---
 
 func (w *shardedWire) onMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onClusterMessage})
+	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onEnvelope})
 }
 
 // onPrivateMessage handles answers on the subscriber goroutine (see
 // Adapter.onReply).
 func (w *shardedWire) onPrivateMessage(m *redis.Message) {
-	msg, err := protocol.DecodeClusterMessage([]byte(m.Payload))
+	msg, err := protocol.DecodeEnvelope([]byte(m.Payload))
 	if err != nil {
 		w.a.decodeError(m.Channel, err)
 		return
@@ -183,10 +183,10 @@ var messageKinds = map[protocol.MessageType]Kind{
 	protocol.MsgBroadcastAck:           KindBroadcastAck,
 }
 
-// onClusterMessage handles a message from the main or a room channel, on the
+// onEnvelope handles a message from the main or a room channel, on the
 // namespace worker.
-func (w *shardedWire) onClusterMessage(a *Adapter, payload []byte) {
-	m, err := protocol.DecodeClusterMessage(payload)
+func (w *shardedWire) onEnvelope(a *Adapter, payload []byte) {
+	m, err := protocol.DecodeEnvelope(payload)
 	if err != nil {
 		a.decodeError(w.bcastChan, err)
 		return
@@ -221,7 +221,7 @@ func (w *shardedWire) onClusterMessage(a *Adapter, payload []byte) {
 	a.onRequest(req)
 }
 
-func (w *shardedWire) onResponse(m *protocol.ClusterMessage) {
+func (w *shardedWire) onResponse(m *protocol.Envelope) {
 	kind, ok := messageKinds[m.Type]
 	if !ok {
 		w.a.stats.ignored.Add(1)

@@ -94,35 +94,35 @@ func BenchmarkDecodeRequest(b *testing.B) {
 }
 
 // benchCluster is a sharded room broadcast (JSON envelope).
-func benchCluster() *ClusterMessage {
+func benchCluster() *Envelope {
 	p := benchBroadcast().Packet
 	p.Nsp = ""
-	return &ClusterMessage{
+	return &Envelope{
 		Type: MsgBroadcast, UID: "a1a1a1a1a1a1a1a1", Nsp: "/",
 		Packet: p,
 		Opts:   Options{Rooms: []string{"room1"}, Except: []string{}},
 	}
 }
 
-func BenchmarkEncodeClusterMessage(b *testing.B) {
+func BenchmarkEncodeEnvelope(b *testing.B) {
 	m := benchCluster()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := EncodeClusterMessage(m); err != nil {
+		if _, err := EncodeEnvelope(m); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkDecodeClusterMessage(b *testing.B) {
-	payload, err := EncodeClusterMessage(benchCluster())
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	payload, err := EncodeEnvelope(benchCluster())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeClusterMessage(payload); err != nil {
+		if _, err := DecodeEnvelope(payload); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,7 +12,7 @@
 //   - classic requests and responses (RequestType 0-9) on P-request#N# and
 //     P-response#N#[U#], JSON unless noted (see [Request], [Response]);
 //   - ClusterAdapter envelopes {type, data, uid, nsp} used by the sharded
-//     adapter (MessageType 1-13, see [ClusterMessage]).
+//     adapter (MessageType 1-13, see [Envelope]).
 //
 // Every decoder accepts arbitrary bytes: anyone who can PUBLISH to Redis can
 // reach it. Decoders return an error wrapping [ErrMalformed] for anything that

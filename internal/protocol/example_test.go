@@ -33,8 +33,8 @@ func ExampleEncodeBroadcast() {
 }
 
 // A sharded server-side emit with an acknowledgement, as JSON.
-func ExampleEncodeClusterMessage() {
-	payload, err := protocol.EncodeClusterMessage(&protocol.ClusterMessage{
+func ExampleEncodeEnvelope() {
+	payload, err := protocol.EncodeEnvelope(&protocol.Envelope{
 		Type: protocol.MsgServerSideEmit, UID: "a1a1a1a1a1a1a1a1", Nsp: "/",
 		RequestID: "fedcba9876543210", EmitData: []any{"ping", 2},
 	})

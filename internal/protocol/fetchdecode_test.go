@@ -23,12 +23,12 @@ func TestFetchAnswerForms(t *testing.T) {
 		if d := diff(wireSockets(want.Sockets), got.Sockets); d != "" {
 			t.Errorf("classic msgpack=%v: %s", mp, d)
 		}
-		enc, err = EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, UID: "u", Nsp: "/",
+		enc, err = EncodeEnvelope(&Envelope{Type: MsgFetchSocketsResponse, UID: "u", Nsp: "/",
 			RequestID: "r", Sockets: want.Sockets, Msgpack: mp})
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := DecodeClusterMessage(enc)
+		m, err := DecodeEnvelope(enc)
 		if err != nil {
 			t.Fatalf("cluster msgpack=%v: %v", mp, err)
 		}
@@ -97,7 +97,7 @@ func TestFetchAnswerSharedValues(t *testing.T) {
 // TestClusterFetchDataFirst: a FETCH_SOCKETS_RESPONSE whose type comes after
 // its data (neither Node nor Go writes that) still decodes.
 func TestClusterFetchDataFirst(t *testing.T) {
-	m, err := DecodeClusterMessage([]byte(`{"data":{"requestId":"r","sockets":[{"id":"a","rooms":["a",7],"data":{"k":1}}]},"type":8,"uid":"u","nsp":"/"}`))
+	m, err := DecodeEnvelope([]byte(`{"data":{"requestId":"r","sockets":[{"id":"a","rooms":["a",7],"data":{"k":1}}]},"type":8,"uid":"u","nsp":"/"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +107,10 @@ func TestClusterFetchDataFirst(t *testing.T) {
 		t.Fatal(d)
 	}
 	// Data of another type is not read as a socket list.
-	if _, err := DecodeClusterMessage([]byte(`{"type":10,"data":{"requestId":"r","packet":1,"sockets":5},"uid":"u","nsp":"/"}`)); err != nil {
+	if _, err := DecodeEnvelope([]byte(`{"type":10,"data":{"requestId":"r","packet":1,"sockets":5},"uid":"u","nsp":"/"}`)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = DecodeClusterMessage([]byte(`{"data":{"requestId":"r","sockets":5},"type":8,"uid":"u","nsp":"/"}`))
+	_, err = DecodeEnvelope([]byte(`{"data":{"requestId":"r","sockets":5},"type":8,"uid":"u","nsp":"/"}`))
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("sockets 5: %v", err)
 	}

@@ -167,11 +167,11 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-func FuzzDecodeClusterMessage(f *testing.F) {
+func FuzzDecodeEnvelope(f *testing.F) {
 	_, _, _, own := vectorPayloads(f)
 	addSeeds(f, own)
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		m, err := DecodeClusterMessage(payload)
+		m, err := DecodeEnvelope(payload)
 		if err != nil {
 			mustWrap(t, err)
 			return
@@ -179,15 +179,15 @@ func FuzzDecodeClusterMessage(f *testing.F) {
 		if m.Type < MsgInitialHeartbeat || m.Type > MsgAdapterClose {
 			return
 		}
-		enc, err := EncodeClusterMessage(m)
+		enc, err := EncodeEnvelope(m)
 		if err != nil {
 			t.Fatalf("re-encoding %+v: %v", m, err)
 		}
-		back, err := DecodeClusterMessage(enc)
+		back, err := DecodeEnvelope(enc)
 		if err != nil {
 			t.Fatalf("decoding the re-encoded %q: %v", enc, err)
 		}
-		want := &ClusterMessage{Type: m.Type, UID: m.UID, Nsp: m.Nsp}
+		want := &Envelope{Type: m.Type, UID: m.UID, Nsp: m.Nsp}
 		switch m.Type {
 		case MsgBroadcast:
 			want.RequestID, want.Packet, want.Opts = m.RequestID, m.Packet, wireOptions(m.Opts, true)

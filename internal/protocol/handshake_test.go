@@ -93,7 +93,7 @@ func TestHandshakeConversion(t *testing.T) {
 	}
 
 	// Header names that differ only by case are one header for Node.
-	enc, err = EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, RequestID: "r", Sockets: []SocketInfo{{ID: "s",
+	enc, err = EncodeEnvelope(&Envelope{Type: MsgFetchSocketsResponse, RequestID: "r", Sockets: []SocketInfo{{ID: "s",
 		Handshake: &Handshake{Headers: map[string][]string{"X-A": {"1"}, "x-a": {"2"}, "x-b": {"3"}}}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestHandshakeConversion(t *testing.T) {
 	if !strings.Contains(string(enc), `"headers":{"x-a":["1","2"],"x-b":"3"}`) {
 		t.Errorf("merged headers: %s", enc)
 	}
-	m, err := DecodeClusterMessage(enc)
+	m, err := DecodeEnvelope(enc)
 	if err != nil {
 		t.Fatal(err)
 	}

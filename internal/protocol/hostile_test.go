@@ -18,7 +18,7 @@ var decoders = []struct {
 	{"DecodeBroadcast", func(b []byte) (any, error) { return DecodeBroadcast(b) }},
 	{"DecodeRequest", func(b []byte) (any, error) { return DecodeRequest(b) }},
 	{"DecodeResponse", func(b []byte) (any, error) { return DecodeResponse(b) }},
-	{"DecodeClusterMessage", func(b []byte) (any, error) { return DecodeClusterMessage(b) }},
+	{"DecodeEnvelope", func(b []byte) (any, error) { return DecodeEnvelope(b) }},
 }
 
 // mustReject runs a decoder on hostile input: it must return an error that
@@ -354,18 +354,18 @@ func TestHostileShapes(t *testing.T) {
 	}
 }
 
-// TestUnknownTypes: unknown request and cluster message types decode with
+// TestUnknownTypes: unknown request and envelope types decode with
 // their code so that the caller can ignore them (Node ignores them too).
 func TestUnknownTypes(t *testing.T) {
 	r, err := DecodeRequest([]byte(`{"uid":"u","type":42,"whatever":[1]}`))
 	if err != nil || r.Type != 42 || r.Type.String() != "RequestType(42)" {
 		t.Errorf("request type 42: %+v %v", r, err)
 	}
-	m, err := DecodeClusterMessage([]byte(`{"type":99,"data":"x","uid":"u","nsp":"/"}`))
+	m, err := DecodeEnvelope([]byte(`{"type":99,"data":"x","uid":"u","nsp":"/"}`))
 	if err != nil || m.Type != 99 || m.UID != "u" || m.Type.String() != "MessageType(99)" {
 		t.Errorf("cluster type 99: %+v %v", m, err)
 	}
-	m, err = DecodeClusterMessage([]byte(`{"type":2,"uid":"u","nsp":"/"}`))
+	m, err = DecodeEnvelope([]byte(`{"type":2,"uid":"u","nsp":"/"}`))
 	if err != nil || m.Type != MsgHeartbeat {
 		t.Errorf("heartbeat: %+v %v", m, err)
 	}

@@ -31,9 +31,9 @@ func NewClassicUID() string { return uid2(6) }
 // requests of different nodes negligible; Node treats it as an opaque string.
 func NewRequestID() string { return uid2(12) }
 
-// NewClusterUID returns 8 random bytes as 16 lowercase hex characters, the
+// NewShardedUID returns 8 random bytes as 16 lowercase hex characters, the
 // ClusterAdapter uid and request id format.
-func NewClusterUID() string {
+func NewShardedUID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

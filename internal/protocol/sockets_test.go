@@ -27,7 +27,7 @@ func TestEncodedHandshake(t *testing.T) {
 				return EncodeResponse(&Response{Type: RequestRemoteFetch, RequestID: "r", Sockets: s, Msgpack: mp})
 			},
 			func(s []SocketInfo) ([]byte, error) {
-				return EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, UID: "u", Nsp: "/",
+				return EncodeEnvelope(&Envelope{Type: MsgFetchSocketsResponse, UID: "u", Nsp: "/",
 					RequestID: "r", Sockets: s, Msgpack: mp})
 			},
 		}

@@ -281,7 +281,7 @@ func TestRequestID(t *testing.T) {
 			t.Errorf("%s: got %q %v, want %q %v", c.json, r.RequestID, r.HasRequestID, c.id, c.present)
 		}
 	}
-	m, err := DecodeClusterMessage([]byte(`{"type":9,"data":{"requestId":null,"packet":["e"]},"uid":"u","nsp":"/"}`))
+	m, err := DecodeEnvelope([]byte(`{"type":9,"data":{"requestId":null,"packet":["e"]},"uid":"u","nsp":"/"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestRequestID(t *testing.T) {
 		t.Errorf("cluster: got %q %v", m.RequestID, m.HasRequestID)
 	}
 	// A response whose requestId is null cannot be matched.
-	if _, err := DecodeClusterMessage([]byte(`{"type":10,"data":{"requestId":null,"packet":1},"uid":"u","nsp":"/"}`)); !errors.Is(err, ErrMalformed) {
+	if _, err := DecodeEnvelope([]byte(`{"type":10,"data":{"requestId":null,"packet":1},"uid":"u","nsp":"/"}`)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("cluster response with null requestId: %v", err)
 	}
 	// requestId of the wrong type.
@@ -339,7 +339,7 @@ func TestOptionalFieldsOmitted(t *testing.T) {
 			t.Errorf("type %v decodes as wanting an answer", r.Type)
 		}
 	}
-	clusters := []*ClusterMessage{
+	clusters := []*Envelope{
 		{Type: MsgBroadcast, UID: "u", Nsp: "/", Packet: Packet{Type: 2, Data: []any{"e"}}},
 		{Type: MsgBroadcast, UID: "u", Nsp: "/", Packet: Packet{Type: 2, Data: []any{"e", []byte{1}}}},
 		{Type: MsgServerSideEmit, UID: "u", Nsp: "/", EmitData: []any{"e"}},
@@ -348,7 +348,7 @@ func TestOptionalFieldsOmitted(t *testing.T) {
 		{Type: MsgHeartbeat, UID: "u", Nsp: "/"},
 	}
 	for _, m := range clusters {
-		enc, err := EncodeClusterMessage(m)
+		enc, err := EncodeEnvelope(m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,10 +378,10 @@ func TestOptionalFieldsOmitted(t *testing.T) {
 		{func() ([]byte, error) { return EncodeResponse(&Response{Type: RequestSockets, RequestID: "r"}) },
 			[]string{"sockets"}, []any{}},
 		{func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgBroadcastClientCount, RequestID: "r"})
+			return EncodeEnvelope(&Envelope{Type: MsgBroadcastClientCount, RequestID: "r"})
 		}, []string{"data", "clientCount"}, 0.0},
 		{func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, RequestID: "r"})
+			return EncodeEnvelope(&Envelope{Type: MsgFetchSocketsResponse, RequestID: "r"})
 		}, []string{"data", "sockets"}, []any{}},
 		{func() ([]byte, error) { return EncodeRequest(&Request{Type: RequestRemoteJoin}) },
 			[]string{"rooms"}, []any{}},
@@ -440,23 +440,23 @@ func TestEncodeFormats(t *testing.T) {
 				Sockets: []SocketInfo{{ID: "s", Data: map[string]any{"b": []byte{1}}}}})
 		}, false},
 		{"cluster broadcast", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgBroadcast, Packet: Packet{Type: 2, Data: []any{"e"}}})
+			return EncodeEnvelope(&Envelope{Type: MsgBroadcast, Packet: Packet{Type: 2, Data: []any{"e"}}})
 		}, true},
 		{"cluster server-side emit with binary", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgServerSideEmit, EmitData: []any{"e", []byte{1}}})
+			return EncodeEnvelope(&Envelope{Type: MsgServerSideEmit, EmitData: []any{"e", []byte{1}}})
 		}, false},
 		{"cluster server-side emit with a reader", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgServerSideEmit, EmitData: []any{"e", strings.NewReader("s")}})
+			return EncodeEnvelope(&Envelope{Type: MsgServerSideEmit, EmitData: []any{"e", strings.NewReader("s")}})
 		}, true},
 		{"cluster ack with binary", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgBroadcastAck, RequestID: "r", Value: []byte{1}})
+			return EncodeEnvelope(&Envelope{Type: MsgBroadcastAck, RequestID: "r", Value: []byte{1}})
 		}, false},
 		{"cluster fetch response with binary", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgFetchSocketsResponse, RequestID: "r",
+			return EncodeEnvelope(&Envelope{Type: MsgFetchSocketsResponse, RequestID: "r",
 				Sockets: []SocketInfo{{ID: "s", Data: []byte{1}}}})
 		}, false},
 		{"cluster join never msgpack", func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgSocketsJoin, Rooms: []string{"r"}})
+			return EncodeEnvelope(&Envelope{Type: MsgSocketsJoin, Rooms: []string{"r"}})
 		}, true},
 	}
 	for _, c := range cases {
@@ -478,11 +478,11 @@ func TestEncodeFormats(t *testing.T) {
 			return EncodeRequest(&Request{Type: RequestServerSideEmit, Data: []any{"e", map[int]int{1: 1}}})
 		},
 		func() ([]byte, error) {
-			return EncodeClusterMessage(&ClusterMessage{Type: MsgServerSideEmitResponse, Value: math.Inf(1)})
+			return EncodeEnvelope(&Envelope{Type: MsgServerSideEmitResponse, Value: math.Inf(1)})
 		},
 		func() ([]byte, error) { return EncodeRequest(&Request{Type: 42}) },
 		func() ([]byte, error) { return EncodeResponse(&Response{Type: -1}) },
-		func() ([]byte, error) { return EncodeClusterMessage(&ClusterMessage{Type: 99}) },
+		func() ([]byte, error) { return EncodeEnvelope(&Envelope{Type: 99}) },
 	}
 	for i, f := range bad {
 		if enc, err := f(); err == nil {

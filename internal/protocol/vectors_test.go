@@ -35,7 +35,7 @@ func fixtureSocket() SocketInfo {
 
 // vectorWant is what a vector must decode to, and how it is re-encoded.
 type vectorWant struct {
-	// want is a *Broadcast, *Request, *Response or *ClusterMessage.
+	// want is a *Broadcast, *Request, *Response or *Envelope.
 	want any
 	// emitter selects EncodeEmitterBroadcast.
 	emitter bool
@@ -60,16 +60,16 @@ func specificResponseChannel(uid string) func(any) string {
 }
 
 func clusterMainChannel(got any) string {
-	return BroadcastChannel(DefaultPrefix, got.(*ClusterMessage).Nsp)
+	return BroadcastChannel(DefaultPrefix, got.(*Envelope).Nsp)
 }
 
 func clusterRoomChannel(got any) string {
-	m := got.(*ClusterMessage)
+	m := got.(*Envelope)
 	return RoomChannel(DefaultPrefix, m.Nsp, m.Opts.Rooms[0])
 }
 
 func clusterPrivateChannel(requester string) func(any) string {
-	return func(got any) string { return PrivateChannel(DefaultPrefix, got.(*ClusterMessage).Nsp, requester) }
+	return func(got any) string { return PrivateChannel(DefaultPrefix, got.(*Envelope).Nsp, requester) }
 }
 
 func vectorExpectations() map[string]vectorWant {
@@ -146,61 +146,61 @@ func vectorExpectations() map[string]vectorWant {
 
 		// Sharded adapter (V6 and the sharded parts of V3 in the reference
 		// text; V7-V10b in the JSON file).
-		"V7.1": {want: &ClusterMessage{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
+		"V7.1": {want: &Envelope{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"hello", "world"}},
 			Opts:   Options{Rooms: []string{"room1"}, Except: noRooms}},
 			channel: clusterRoomChannel},
-		"V7.2": {want: &ClusterMessage{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
+		"V7.2": {want: &Envelope{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"hello2"}},
 			Opts:   Options{Rooms: []string{"room1"}, Except: []string{"room2"}}},
 			channel: clusterRoomChannel},
-		"V7.3": {want: &ClusterMessage{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
+		"V7.3": {want: &Envelope{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"private"}},
 			Opts:   Options{Rooms: []string{fixtureSID}, Except: noRooms}},
 			channel: clusterMainChannel},
-		"V7.4": {want: &ClusterMessage{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
+		"V7.4": {want: &Envelope{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"bin", []byte{1, 2, 3}}},
 			Opts:   Options{Rooms: noRooms, Except: noRooms}},
 			channel: clusterMainChannel},
-		"V8.1": {want: &ClusterMessage{Type: MsgFetchSockets, UID: shardedA, Nsp: "/",
+		"V8.1": {want: &Envelope{Type: MsgFetchSockets, UID: shardedA, Nsp: "/",
 			RequestID: "0123456789abcdef", HasRequestID: true,
 			Opts: Options{Rooms: []string{"room1"}, Except: noRooms}},
 			channel: clusterMainChannel},
-		"V8.2": {want: &ClusterMessage{Type: MsgFetchSocketsResponse, UID: shardedB, Nsp: "/",
+		"V8.2": {want: &Envelope{Type: MsgFetchSocketsResponse, UID: shardedB, Nsp: "/",
 			RequestID: "0123456789abcdef", HasRequestID: true, Sockets: []SocketInfo{fixtureSocket()}},
 			channel: clusterPrivateChannel(shardedA)},
-		"V9.1": {want: &ClusterMessage{Type: MsgServerSideEmit, UID: shardedA, Nsp: "/",
+		"V9.1": {want: &Envelope{Type: MsgServerSideEmit, UID: shardedA, Nsp: "/",
 			RequestID: "fedcba9876543210", HasRequestID: true, EmitData: []any{"ping", 2.0}},
 			channel: clusterMainChannel},
-		"V9.2": {want: &ClusterMessage{Type: MsgServerSideEmitResponse, UID: shardedB, Nsp: "/",
+		"V9.2": {want: &Envelope{Type: MsgServerSideEmitResponse, UID: shardedB, Nsp: "/",
 			RequestID: "fedcba9876543210", HasRequestID: true, Value: "pong-2"},
 			channel: clusterPrivateChannel(shardedA)},
-		"V10.1": {want: &ClusterMessage{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
+		"V10.1": {want: &Envelope{Type: MsgBroadcast, UID: shardedA, Nsp: "/",
 			RequestID: "1111111111111111", HasRequestID: true,
 			Packet: Packet{Type: 2, Data: []any{"question"}},
 			Opts:   Options{Rooms: []string{"room1"}, Except: noRooms, Flags: Flags{Timeout: &second}}},
 			channel: clusterMainChannel},
-		"V10.2": {want: &ClusterMessage{Type: MsgBroadcastClientCount, UID: shardedB, Nsp: "/",
+		"V10.2": {want: &Envelope{Type: MsgBroadcastClientCount, UID: shardedB, Nsp: "/",
 			RequestID: "1111111111111111", HasRequestID: true, ClientCount: 1},
 			channel: clusterPrivateChannel(shardedA)},
-		"V10.3": {want: &ClusterMessage{Type: MsgBroadcastAck, UID: shardedB, Nsp: "/",
+		"V10.3": {want: &Envelope{Type: MsgBroadcastAck, UID: shardedB, Nsp: "/",
 			RequestID: "1111111111111111", HasRequestID: true, Value: map[string]any{"ok": true}},
 			channel: clusterPrivateChannel(shardedA)},
-		"V10.4": {want: &ClusterMessage{Type: MsgSocketsLeave, UID: shardedA, Nsp: "/",
+		"V10.4": {want: &Envelope{Type: MsgSocketsLeave, UID: shardedA, Nsp: "/",
 			Opts: Options{Rooms: []string{"room1"}, Except: noRooms}, Rooms: []string{"room1"}},
 			channel: clusterMainChannel},
-		"V10.5": {want: &ClusterMessage{Type: MsgDisconnectSockets, UID: shardedA, Nsp: "/",
+		"V10.5": {want: &Envelope{Type: MsgDisconnectSockets, UID: shardedA, Nsp: "/",
 			Opts: Options{Rooms: noRooms, Except: noRooms}},
 			channel: clusterMainChannel},
-		"V10b.1": {want: &ClusterMessage{Type: MsgBroadcast, UID: "e5e5e5e5e5e5e5e5", Nsp: "/",
+		"V10b.1": {want: &Envelope{Type: MsgBroadcast, UID: "e5e5e5e5e5e5e5e5", Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"s1"}},
 			Opts:   Options{Rooms: []string{"room1"}, Except: noRooms}},
 			channel: clusterMainChannel}, // static mode: everything on the main channel
-		"V10b.2": {want: &ClusterMessage{Type: MsgBroadcast, UID: "f6f6f6f6f6f6f6f6", Nsp: "/",
+		"V10b.2": {want: &Envelope{Type: MsgBroadcast, UID: "f6f6f6f6f6f6f6f6", Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"p1"}},
 			Opts:   Options{Rooms: []string{"room1"}, Except: noRooms}},
 			channel: clusterRoomChannel},
-		"V10b.3": {want: &ClusterMessage{Type: MsgBroadcast, UID: "f6f6f6f6f6f6f6f6", Nsp: "/",
+		"V10b.3": {want: &Envelope{Type: MsgBroadcast, UID: "f6f6f6f6f6f6f6f6", Nsp: "/",
 			Packet: Packet{Type: 2, Data: []any{"p2"}},
 			Opts:   Options{Rooms: []string{"BBBBBBBBBBBBBBBBBBBB"}, Except: noRooms}},
 			channel: clusterRoomChannel}, // dynamic-private: socket-id rooms get a channel too
@@ -242,7 +242,7 @@ func TestNodeVectors(t *testing.T) {
 			case "response":
 				got, err = DecodeResponse(payload)
 			case "cluster":
-				got, err = DecodeClusterMessage(payload)
+				got, err = DecodeEnvelope(payload)
 			default:
 				t.Fatalf("no decoder for %s %s", v.Command, v.Channel)
 			}
@@ -280,8 +280,8 @@ func TestNodeVectors(t *testing.T) {
 			case *Response:
 				x.Type = w.respType
 				enc, err = EncodeResponse(x)
-			case *ClusterMessage:
-				enc, err = EncodeClusterMessage(x)
+			case *Envelope:
+				enc, err = EncodeEnvelope(x)
 			}
 			if err != nil {
 				t.Fatalf("encode: %v", err)
@@ -362,7 +362,7 @@ func TestIDs(t *testing.T) {
 	}{
 		{NewClassicUID(), 6, uidChars},
 		{NewRequestID(), 12, uidChars},
-		{NewClusterUID(), 16, "0123456789abcdef"},
+		{NewShardedUID(), 16, "0123456789abcdef"},
 	} {
 		if len(c.id) != c.n {
 			t.Errorf("%q: length %d, want %d", c.id, len(c.id), c.n)
@@ -373,7 +373,7 @@ func TestIDs(t *testing.T) {
 			}
 		}
 	}
-	if NewClusterUID() == NewClusterUID() {
+	if NewShardedUID() == NewShardedUID() {
 		t.Error("cluster uids repeat")
 	}
 }

@@ -44,10 +44,10 @@ func (t MessageType) IsResponse() bool {
 	return false
 }
 
-// ClusterMessage is the ClusterAdapter envelope {type, data, uid, nsp} with
+// Envelope is the ClusterAdapter envelope {type, data, uid, nsp} with
 // the fields of its data flattened. Which fields are meaningful depends on
 // Type.
-type ClusterMessage struct {
+type Envelope struct {
 	// Type selects which fields below are meaningful.
 	Type MessageType
 	// UID is the sender's uid (16 hex characters for Node).
@@ -80,10 +80,10 @@ type ClusterMessage struct {
 	Msgpack bool
 }
 
-// EncodeClusterMessage encodes the envelope as socket.io-adapter does: JSON,
+// EncodeEnvelope encodes the envelope as socket.io-adapter does: JSON,
 // unless the data of a type that may carry binary (3, 8, 9, 10, 12) holds
 // binary, in which case the whole envelope is msgpack.
-func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
+func EncodeEnvelope(m *Envelope) ([]byte, error) {
 	var data obj
 	binaryCapable := false
 	switch m.Type {
@@ -128,7 +128,7 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 	case MsgBroadcastClientCount:
 		data = obj{{"requestId", m.RequestID}, {"clientCount", m.ClientCount}}
 	default:
-		return nil, fmt.Errorf("sioredis: cannot encode cluster message type %d", m.Type)
+		return nil, fmt.Errorf("sioredis: cannot encode envelope type %d", m.Type)
 	}
 	env := obj{{"type", int(m.Type)}}
 	if data != nil {
@@ -141,16 +141,16 @@ func EncodeClusterMessage(m *ClusterMessage) ([]byte, error) {
 	return marshalJSON(env)
 }
 
-// DecodeClusterMessage decodes an envelope, JSON when the first byte is '{',
+// DecodeEnvelope decodes an envelope, JSON when the first byte is '{',
 // msgpack otherwise. Unknown types decode with only the envelope fields set.
-func DecodeClusterMessage(payload []byte) (*ClusterMessage, error) {
-	return decodeClusterMessage(payload, false)
+func DecodeEnvelope(payload []byte) (*Envelope, error) {
+	return decodeEnvelope(payload, false)
 }
 
-// decodeClusterMessage decodes the data of a FETCH_SOCKETS_RESPONSE typed:
+// decodeEnvelope decodes the data of a FETCH_SOCKETS_RESPONSE typed:
 // at once when the type comes before the data (Node and Go write it
 // first), in a second pass (fetchData) otherwise.
-func decodeClusterMessage(payload []byte, fetchData bool) (*ClusterMessage, error) {
+func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 	tr, end, err := newTokenReader(payload)
 	if err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func decodeClusterMessage(payload []byte, fetchData bool) (*ClusterMessage, erro
 	if !ok {
 		return nil, fmt.Errorf("%w: message without type", ErrMalformed)
 	}
-	m := &ClusterMessage{Type: MessageType(t)}
+	m := &Envelope{Type: MessageType(t)}
 	if m.UID, _, err = optString(env, "uid"); err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func decodeClusterMessage(payload []byte, fetchData bool) (*ClusterMessage, erro
 		m.Opts, err = decodeOptions(d["opts"])
 	case MsgFetchSocketsResponse:
 		if data == nil && !fetchData {
-			return decodeClusterMessage(payload, true)
+			return decodeEnvelope(payload, true)
 		}
 		if socks.present {
 			m.Sockets = socks.infos
