@@ -108,8 +108,12 @@ func TestHostileBombsDoNotAllocate(t *testing.T) {
 			continue
 		}
 		for _, d := range decoders {
+			// The count only guards against a loop per claimed element; the
+			// byte bound below is the proportionality check. A GC during the
+			// runs empties the JSON decoder's sync.Pool and the refill adds a
+			// few allocations (9 seen locally, 11 in CI), so the bound leaves room.
 			allocs := testing.AllocsPerRun(20, func() { _, _ = d.decode(payload) })
-			if allocs > 10 {
+			if allocs > 24 {
 				t.Errorf("%s %s: %.0f allocations", d.name, name, allocs)
 			}
 			if n := heapBytes(func() { _, _ = d.decode(payload) }); n > 16<<10 {
