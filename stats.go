@@ -2,51 +2,53 @@ package sioredis
 
 // Stats is a snapshot of the counters of one server's adapter (all its
 // namespaces): redisadapter's Builder.Stats returns it. The counters only
-// grow (except Subscriptions and Healthy).
+// grow (except Subscriptions and Healthy). The JSON names are the field
+// names in lower camel case (healthCheckFailures), for /debug endpoints
+// and logs.
 type Stats struct {
 	// Published counts messages handed to Redis successfully.
-	Published uint64
+	Published uint64 `json:"published"`
 	// PublishErrors counts messages Redis (or the connection) refused.
-	PublishErrors uint64
+	PublishErrors uint64 `json:"publishErrors"`
 	// PublishDropped counts fire-and-forget messages dropped because the
 	// publish queue was full.
-	PublishDropped uint64
+	PublishDropped uint64 `json:"publishDropped"`
 	// Received counts messages that arrived on a subscribed channel.
-	Received uint64
+	Received uint64 `json:"received"`
 	// Dropped counts received messages dropped because a namespace inbox was
 	// full.
-	Dropped uint64
+	Dropped uint64 `json:"dropped"`
 	// DecodeErrors counts received messages that could not be decoded.
-	DecodeErrors uint64
+	DecodeErrors uint64 `json:"decodeErrors"`
 	// Ignored counts well-formed messages that were not for this server
 	// (own messages, rooms without local members, unknown types, other
 	// namespaces).
-	Ignored uint64
+	Ignored uint64 `json:"ignored"`
 	// Reconnects counts how often the subscriber connection came back after
 	// a failure.
-	Reconnects uint64
+	Reconnects uint64 `json:"reconnects"`
 	// HealthCheckFailures counts subscriber connections dropped because
 	// Redis did not answer a PING in time (redisadapter's
 	// WithHealthCheckInterval).
-	HealthCheckFailures uint64
+	HealthCheckFailures uint64 `json:"healthCheckFailures"`
 	// ConnectFailures counts failed attempts to (re)establish a subscriber
 	// connection: refused or timed-out dials and refused handshakes
 	// (WRONGPASS, NOAUTH, LOADING, MASTERDOWN...). Attempts are spaced by a
 	// capped, jittered exponential backoff, so this grows slowly.
-	ConnectFailures uint64
+	ConnectFailures uint64 `json:"connectFailures"`
 	// SubscribeRefused counts subscriptions Redis refused (for example
 	// -NOPERM from an ACL without the channel). Each one is retried with
 	// backoff; Healthy is false meanwhile.
-	SubscribeRefused uint64
+	SubscribeRefused uint64 `json:"subscribeRefused"`
 	// MasterSwitches counts subscriber connections moved to a new master
 	// after a Sentinel failover.
-	MasterSwitches uint64
+	MasterSwitches uint64 `json:"masterSwitches"`
 	// RequestTimeouts counts cross-server requests that timed out.
-	RequestTimeouts uint64
+	RequestTimeouts uint64 `json:"requestTimeouts"`
 	// Subscriptions is the number of channels and patterns Redis has
 	// confirmed and that are currently subscribed.
-	Subscriptions int64
+	Subscriptions int64 `json:"subscriptions"`
 	// Healthy is false while a subscriber connection is down, unproven (no
 	// reply to its last health check yet) or missing a wanted subscription.
-	Healthy bool
+	Healthy bool `json:"healthy"`
 }

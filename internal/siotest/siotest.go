@@ -334,8 +334,13 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// coreFrames marks goroutines of the socket.io-agnostic core.
+const coreFrames = "sioredis/internal/core."
+
 // AssertNoGoroutines fails when goroutines whose stacks mention pkg (e.g.
-// "sioredis/redisadapter.") outlive the servers that started them.
+// "sioredis/redisadapter.") or the shared core ("sioredis/internal/core.",
+// where the subscribers, workers and publishers run) outlive the servers
+// that started them.
 func AssertNoGoroutines(t testing.TB, pkg string) {
 	t.Helper()
 	var stacks string
@@ -344,7 +349,7 @@ func AssertNoGoroutines(t testing.TB, pkg string) {
 		stacks = string(buf[:runtime.Stack(buf, true)])
 		leaked := false
 		for _, g := range strings.Split(stacks, "\n\n") {
-			if strings.Contains(g, pkg) && !strings.Contains(g, "_test.") &&
+			if (strings.Contains(g, pkg) || strings.Contains(g, coreFrames)) && !strings.Contains(g, "_test.") &&
 				!strings.Contains(g, "testing.tRunner") {
 				leaked = true
 				break
