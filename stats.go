@@ -45,6 +45,24 @@ type Stats struct {
 	MasterSwitches uint64 `json:"masterSwitches"`
 	// RequestTimeouts counts cross-server requests that timed out.
 	RequestTimeouts uint64 `json:"requestTimeouts"`
+	// StreamReadErrors counts failed reads of the streams adapter's stream
+	// (XREAD): Redis down, restarting or not answering. The reader retries
+	// with backoff from the last offset it read, so nothing is skipped.
+	StreamReadErrors uint64 `json:"streamReadErrors"`
+	// StreamGaps counts times a stream reader found that entries after its
+	// last offset were trimmed (MAXLEN) or deleted before it read them: it
+	// fell behind and those messages are lost to this server.
+	StreamGaps uint64 `json:"streamGaps"`
+	// SessionsPersisted counts sessions stored for connection state
+	// recovery (streams adapter).
+	SessionsPersisted uint64 `json:"sessionsPersisted"`
+	// SessionsRestored counts sockets whose session was restored with its
+	// missed packets.
+	SessionsRestored uint64 `json:"sessionsRestored"`
+	// SessionsNotRestored counts restore attempts that gave a fresh session:
+	// the session expired or was taken, its offset was trimmed from the
+	// stream, the replay exceeded its bound or Redis failed.
+	SessionsNotRestored uint64 `json:"sessionsNotRestored"`
 	// Subscriptions is the number of channels and patterns Redis has
 	// confirmed and that are currently subscribed.
 	Subscriptions int64 `json:"subscriptions"`

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ import (
 type mode struct {
 	name    string
 	sharded bool
+	// streams selects NewStreams (envelopes on P#N# over plain pub/sub,
+	// broadcasts on a stream).
+	streams bool
 	opts    []redisadapter.Option
 	// client returns a new Redis client for one server.
 	client func(t testing.TB) redis.UniversalClient
@@ -45,6 +49,8 @@ func (m mode) start(t testing.TB, name string, extra ...redisadapter.Option) *si
 	var b *redisadapter.Builder
 	if m.sharded {
 		b = redisadapter.NewSharded(rdb, opts...)
+	} else if m.streams {
+		b = redisadapter.NewStreams(rdb, opts...)
 	} else {
 		b = redisadapter.New(rdb, opts...)
 	}
@@ -103,6 +109,20 @@ func TestConformanceSharded(t *testing.T) {
 	for _, sm := range []redisadapter.SubscriptionMode{redisadapter.StaticMode, redisadapter.DynamicMode, redisadapter.DynamicPrivateMode} {
 		t.Run(string(sm), func(t *testing.T) { runConformance(t, shardedMode(t, c, sm)) })
 	}
+}
+
+func streamsMode(t *testing.T) mode {
+	srv := redistest.Start(t)
+	return mode{
+		name:    "streams",
+		streams: true,
+		client:  func(t testing.TB) redis.UniversalClient { return redis.NewClient(srv.Options()) },
+		admin:   srv.Client(t),
+	}
+}
+
+func TestConformanceStreams(t *testing.T) {
+	runConformance(t, streamsMode(t))
 }
 
 func bytesOf(v any) []byte {
@@ -490,9 +510,9 @@ func runConformance(t *testing.T, m mode) {
 
 	t.Run("AllRooms", func(t *testing.T) {
 		rooms, err := adapterOf(nodes[1], "/").AllRooms(siotest.Ctx(t))
-		if m.sharded {
-			if err == nil {
-				t.Fatal("sharded AllRooms should report it is unsupported")
+		if m.sharded || m.streams {
+			if !errors.Is(err, redisadapter.ErrNotSupported) {
+				t.Fatalf("AllRooms should report it is unsupported in this format, got %v", err)
 			}
 			return
 		}
@@ -513,6 +533,8 @@ func runConformance(t *testing.T, m mode) {
 		var ps *redis.PubSub
 		if m.sharded {
 			ps = mute.SSubscribe(siotest.Ctx(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
+		} else if m.streams {
+			ps = mute.Subscribe(siotest.Ctx(t), protocol.BroadcastChannel(protocol.DefaultPrefix, "/"))
 		} else {
 			ps = mute.Subscribe(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/"))
 		}
@@ -561,6 +583,17 @@ func runConformance(t *testing.T, m mode) {
 		if m.sharded {
 			if n := m.cluster.ShardNumSub(t, protocol.BroadcastChannel(protocol.DefaultPrefix, "/")); n != 0 {
 				t.Fatalf("%d subscribers left on the main channel", n)
+			}
+		} else if m.streams {
+			ch := protocol.BroadcastChannel(protocol.DefaultPrefix, "/")
+			res, err := m.admin.PubSubNumSub(siotest.Ctx(t), ch).Result()
+			if err != nil || res[ch] != 0 {
+				t.Fatalf("subscribers left: %v %v", res, err)
+			}
+			// No reader blocks on the stream any more.
+			list, err := m.admin.ClientList(siotest.Ctx(t)).Result()
+			if err != nil || strings.Contains(list, "cmd=xread") {
+				t.Fatalf("a stream reader is left: %v\n%s", err, list)
 			}
 		} else {
 			res, err := m.admin.PubSubNumSub(siotest.Ctx(t), protocol.RequestChannel(protocol.DefaultPrefix, "/")).Result()

@@ -46,6 +46,13 @@ type Local interface {
 	ServerSideEmit(data []any, reply func(v any))
 }
 
+// OffsetLocal is implemented by a [Local] that wants the stream offset of
+// the broadcasts read from a stream (connection state recovery): the core
+// then calls BroadcastOffset instead of Broadcast for them.
+type OffsetLocal interface {
+	BroadcastOffset(p protocol.Packet, opts protocol.Options, offset string)
+}
+
 // Adapter is the socket.io-agnostic part of one namespace's adapter: it
 // publishes this server's broadcasts and requests, applies the other
 // servers' through [Local] and collects answers. The wire format lives
@@ -247,6 +254,31 @@ func (a *Adapter) PublishBroadcast(p protocol.Packet, opts protocol.Options) {
 	}
 }
 
+// PublishBroadcastOffset adds a broadcast to the stream and returns its
+// entry id once Redis added it (the streams format, for connection state
+// recovery). Other formats publish as PublishBroadcast and return "". An
+// error is counted and logged; the caller then delivers locally without
+// offset, as Node does.
+func (a *Adapter) PublishBroadcastOffset(p protocol.Packet, opts protocol.Options) (string, error) {
+	if a.closed.Load() {
+		return "", ErrClosed
+	}
+	w, ok := a.wire.(*streamsWire)
+	if !ok {
+		a.PublishBroadcast(p, opts)
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg().RequestsTimeout)
+	defer cancel()
+	id, err := w.publishBroadcastOffset(ctx, p, opts)
+	if err != nil {
+		err = a.failed("broadcast", err)
+		a.log.warn("publish", "broadcast not added to the stream", "nsp", a.name, "err", err)
+		return "", err
+	}
+	return id, nil
+}
+
 // BroadcastFailed counts and logs a broadcast the binding could not
 // convert for the wire.
 func (a *Adapter) BroadcastFailed(err error) {
@@ -446,6 +478,7 @@ type request struct {
 	rooms   []string
 	close   bool
 	data    []any
+	offset  string // the stream entry id of a broadcast read from a stream
 }
 
 // reply is an answer to one of our requests, or one we send.
@@ -465,6 +498,10 @@ func (a *Adapter) onRequest(r *request) {
 		opts := r.opts
 		opts.Flags.Local = false
 		if r.id == "" {
+			if ol, ok := a.local.(OffsetLocal); ok && r.offset != "" {
+				ol.BroadcastOffset(r.packet, opts, r.offset)
+				return
+			}
 			a.local.Broadcast(r.packet, opts)
 			return
 		}

@@ -28,6 +28,42 @@ type Config struct {
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+	// Streams configures the streams format.
+	Streams StreamsConfig
+}
+
+// StreamsConfig is the streams format's part of the configuration, with
+// the option names of Node's @socket.io/redis-streams-adapter 0.3.1.
+type StreamsConfig struct {
+	// StreamName is the stream key (streamName), or its prefix when
+	// StreamCount > 1.
+	StreamName string
+	// StreamCount spreads the namespaces over this many streams
+	// (streamCount).
+	StreamCount int
+	// MaxLen trims the stream with XADD MAXLEN ~ (maxLen).
+	MaxLen int64
+	// ReadCount is the XREAD COUNT (readCount).
+	ReadCount int64
+	// BlockTime is the XREAD BLOCK (blockTimeInMs).
+	BlockTime time.Duration
+	// SessionKeyPrefix prefixes the keys of stored sessions
+	// (sessionKeyPrefix).
+	SessionKeyPrefix string
+	// OnlyPlaintext writes stream entries as JSON even with binary
+	// (onlyPlaintext).
+	OnlyPlaintext bool
+	// HeartbeatInterval and HeartbeatTimeout are Node's heartbeat options,
+	// kept for configuration parity: 0.3.1 sends no heartbeat and counts
+	// servers with PUBSUB NUMSUB, and so does this format.
+	HeartbeatInterval, HeartbeatTimeout time.Duration
+	// MaxReplay bounds the missed packets one restore collects; a session
+	// that missed more connects fresh.
+	MaxReplay int
+	// MaxDisconnection is the session TTL when socket.io's
+	// maxDisconnectionDuration is 0 (zishang520 leaves it 0 with a custom
+	// adapter; Node's default is 2 minutes).
+	MaxDisconnection time.Duration
 }
 
 // DefaultConfig returns the defaults, Node's where Node has the option.
@@ -41,5 +77,17 @@ func DefaultConfig() Config {
 		PublishQueueSize: 8192,
 
 		HealthCheckInterval: 5 * time.Second,
+		Streams: StreamsConfig{
+			StreamName:        protocol.DefaultStreamName,
+			StreamCount:       protocol.DefaultStreamCount,
+			MaxLen:            protocol.DefaultStreamMaxLen,
+			ReadCount:         protocol.DefaultStreamReadCount,
+			BlockTime:         protocol.DefaultBlockTimeInMs * time.Millisecond,
+			SessionKeyPrefix:  protocol.DefaultSessionKeyPrefix,
+			HeartbeatInterval: 5 * time.Second,
+			HeartbeatTimeout:  10 * time.Second,
+			MaxReplay:         protocol.DefaultStreamMaxLen,
+			MaxDisconnection:  2 * time.Minute,
+		},
 	}
 }

@@ -8,12 +8,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// publishItem is one PUBLISH or SPUBLISH waiting in the queue. done is nil
-// for fire-and-forget messages.
+// publishItem is one PUBLISH, SPUBLISH or XADD (xadd set) waiting in the
+// queue. done is nil for fire-and-forget messages; an XADD that is waited
+// for gets the entry id in id before done is signalled.
 type publishItem struct {
 	sharded bool
 	channel string
 	payload []byte
+	xadd    *redis.XAddArgs
+	cmd     []any // any other command (SET of a session)
+	id      string
 	done    chan error
 }
 
@@ -66,7 +70,55 @@ func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) 
 
 // publish queues a message and waits until Redis accepted it.
 func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
-	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)}
+	return p.wait(ctx, &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)})
+}
+
+// xaddAsync queues an XADD without waiting; a full queue drops it.
+func (p *publisher) xaddAsync(args *redis.XAddArgs) {
+	select {
+	case <-p.stop:
+		p.stats.publishDropped.Add(1)
+		return
+	default:
+	}
+	select {
+	case p.queue <- &publishItem{channel: args.Stream, xadd: args}:
+	default:
+		p.stats.publishDropped.Add(1)
+		p.log.warn("publish-dropped", "publish queue full, message dropped", "stream", args.Stream, "err", ErrQueueFull)
+	}
+}
+
+// doAsync queues a command without waiting; what names it in logs. A full
+// queue drops it.
+func (p *publisher) doAsync(what string, cmd ...any) {
+	select {
+	case <-p.stop:
+		p.stats.publishDropped.Add(1)
+		return
+	default:
+	}
+	select {
+	case p.queue <- &publishItem{channel: what, cmd: cmd}:
+	default:
+		p.stats.publishDropped.Add(1)
+		p.log.warn("publish-dropped", "publish queue full, command dropped", "key", what, "err", ErrQueueFull)
+	}
+}
+
+// xadd queues an XADD and returns the id of the entry once Redis added it,
+// in the publish order of the other messages.
+func (p *publisher) xadd(ctx context.Context, args *redis.XAddArgs) (string, error) {
+	it := &publishItem{channel: args.Stream, xadd: args, done: make(chan error, 1)}
+	if err := p.wait(ctx, it); err != nil {
+		return "", err
+	}
+	return it.id, nil
+}
+
+// wait queues it and waits for Redis's answer.
+func (p *publisher) wait(ctx context.Context, it *publishItem) error {
+	channel := it.channel
 	select {
 	case <-p.stop:
 		return ErrClosed
@@ -171,11 +223,16 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 		errs = []error{p.one(ctx, batch[0])}
 	} else {
 		pipe := p.rdb.Pipeline()
-		cmds := make([]*redis.IntCmd, len(batch))
+		cmds := make([]redis.Cmder, len(batch))
 		for i, it := range batch {
-			if it.sharded {
+			switch {
+			case it.xadd != nil:
+				cmds[i] = pipe.XAdd(ctx, it.xadd)
+			case it.cmd != nil:
+				cmds[i] = pipe.Do(ctx, it.cmd...)
+			case it.sharded:
 				cmds[i] = pipe.SPublish(ctx, it.channel, it.payload)
-			} else {
+			default:
 				cmds[i] = pipe.Publish(ctx, it.channel, it.payload)
 			}
 		}
@@ -183,6 +240,9 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 		errs = make([]error, len(batch))
 		for i, c := range cmds {
 			errs[i] = c.Err()
+			if x, ok := c.(*redis.StringCmd); ok && errs[i] == nil {
+				batch[i].id = x.Val()
+			}
 		}
 	}
 	for i, it := range batch {
@@ -202,6 +262,14 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 }
 
 func (p *publisher) one(ctx context.Context, it *publishItem) error {
+	if it.xadd != nil {
+		id, err := p.rdb.XAdd(ctx, it.xadd).Result()
+		it.id = id
+		return err
+	}
+	if it.cmd != nil {
+		return p.rdb.Do(ctx, it.cmd...).Err()
+	}
 	if it.sharded {
 		return p.rdb.SPublish(ctx, it.channel, it.payload).Err()
 	}

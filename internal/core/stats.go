@@ -13,6 +13,9 @@ type counters struct {
 	reconnects, requestTimeouts              atomic.Uint64
 	healthCheckFailures, connectFailures     atomic.Uint64
 	subscribeRefused, masterSwitches         atomic.Uint64
+	streamReadErrors, streamGaps             atomic.Uint64
+	sessionsPersisted, sessionsRestored      atomic.Uint64
+	sessionsNotRestored                      atomic.Uint64
 	subscriptions                            atomic.Int64
 }
 
@@ -33,5 +36,11 @@ func (c *counters) snapshot() sioredis.Stats {
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+
+		StreamReadErrors:    c.streamReadErrors.Load(),
+		StreamGaps:          c.streamGaps.Load(),
+		SessionsPersisted:   c.sessionsPersisted.Load(),
+		SessionsRestored:    c.sessionsRestored.Load(),
+		SessionsNotRestored: c.sessionsNotRestored.Load(),
 	}
 }

@@ -1,0 +1,143 @@
+package redisadapter
+
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis/internal/core"
+)
+
+// NewStreams returns the Redis Streams adapter, wire-compatible with Node's
+// @socket.io/redis-streams-adapter 0.3.1: broadcasts and socket operations
+// go through a Redis stream (XADD … MAXLEN ~, read with XREAD BLOCK), so a
+// server cut from Redis for a while gets them once it is back, and
+// socket.io's connection state recovery works across servers:
+//
+//	opts := socket.DefaultServerOptions()
+//	opts.SetConnectionStateRecovery(&socket.ConnectionStateRecovery{})
+//	opts.SetAdapter(redisadapter.NewStreams(rdb))
+//	io := socket.NewServer(nil, opts)
+//
+// A client whose connection drops comes back, on any server, with its id,
+// rooms and data, and gets every packet it missed, in order, once (see
+// [Adapter.RestoreSession]). Broadcasts with acknowledgements, server-side
+// emits and fetchSockets are ephemeral, over pub/sub, as in Node. The
+// options are Node's, with Node's defaults: [WithStreamName],
+// [WithStreamCount], [WithMaxLen], [WithReadCount], [WithBlockTime],
+// [WithSessionKeyPrefix], [WithOnlyPlaintext], [WithKey] (channelPrefix).
+//
+// rdb must be a *redis.Client (standalone or Sentinel failover) or a
+// *redis.ClusterClient; each stream is read on a connection of its own.
+// Redis 7 is needed for the gap detection (XINFO STREAM's
+// max-deleted-entry-id); older servers still work, without it.
+func NewStreams(rdb redis.UniversalClient, opts ...Option) *Builder {
+	return newBuilder(rdb, core.Streams, opts)
+}
+
+// WithStreamName sets the stream key (Node's streamName), or its prefix
+// when [WithStreamCount] is above 1. Default "socket.io".
+func WithStreamName(name string) Option {
+	return func(c *core.Config) {
+		if name != "" {
+			c.Streams.StreamName = name
+		}
+	}
+}
+
+// WithStreamCount spreads the namespaces over n streams (Node's
+// streamCount), named streamName-i with i = hashCode(namespace) % n
+// computed as Node does; each namespace stays ordered. Default 1.
+func WithStreamCount(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.Streams.StreamCount = n
+		}
+	}
+}
+
+// WithMaxLen bounds the stream (Node's maxLen): every XADD trims it with
+// MAXLEN ~ n. It also bounds how long a disconnected client can be
+// recovered and how far behind a reader can fall before it reports a gap
+// (Stats.StreamGaps). Default 10000.
+func WithMaxLen(n int64) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.Streams.MaxLen = n
+		}
+	}
+}
+
+// WithReadCount sets the XREAD COUNT (Node's readCount). Default 100.
+func WithReadCount(n int64) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.Streams.ReadCount = n
+		}
+	}
+}
+
+// WithBlockTime sets the XREAD BLOCK (Node's blockTimeInMs). Default 5 s.
+// Closing a server does not wait for it (the read is unblocked).
+func WithBlockTime(d time.Duration) Option {
+	return func(c *core.Config) {
+		if d > 0 {
+			c.Streams.BlockTime = d
+		}
+	}
+}
+
+// WithSessionKeyPrefix sets the prefix of the keys that hold sessions of
+// connection state recovery (Node's sessionKeyPrefix). Default
+// "sio:session:".
+func WithSessionKeyPrefix(p string) Option {
+	return func(c *core.Config) {
+		if p != "" {
+			c.Streams.SessionKeyPrefix = p
+		}
+	}
+}
+
+// WithOnlyPlaintext writes stream entries as JSON even when they hold
+// binary (Node's onlyPlaintext). Default false.
+func WithOnlyPlaintext(on bool) Option {
+	return func(c *core.Config) { c.Streams.OnlyPlaintext = on }
+}
+
+// WithHeartbeat accepts Node's heartbeatInterval and heartbeatTimeout
+// (defaults 5 s and 10 s) for configuration parity. Like Node's 0.3.1,
+// the streams adapter sends no heartbeat: servers are counted with PUBSUB
+// NUMSUB on the namespace channel.
+func WithHeartbeat(interval, timeout time.Duration) Option {
+	return func(c *core.Config) {
+		if interval > 0 {
+			c.Streams.HeartbeatInterval = interval
+		}
+		if timeout > 0 {
+			c.Streams.HeartbeatTimeout = timeout
+		}
+	}
+}
+
+// WithMaxReplay bounds the missed packets one restored session collects in
+// memory; a client that missed more connects fresh (socket.Recovered()
+// false) and Stats.SessionsNotRestored counts it. Default 10000.
+func WithMaxReplay(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.Streams.MaxReplay = n
+		}
+	}
+}
+
+// WithMaxDisconnection is the session lifetime used when socket.io's
+// MaxDisconnectionDuration is 0, which zishang520 v2.5.0 leaves it at
+// when a custom adapter is set (Node applies its default, 2 minutes).
+// Default 2 minutes.
+func WithMaxDisconnection(d time.Duration) Option {
+	return func(c *core.Config) {
+		if d > 0 {
+			c.Streams.MaxDisconnection = d
+		}
+	}
+}
