@@ -45,7 +45,7 @@ type streamReader struct {
 	started  chan struct{} // closed once pos is known
 	startErr error
 
-	gate    func(context.Context) error
+	gate func(context.Context) error
 
 	healthy atomic.Bool
 	failing bool // a read failed and none succeeded since (reader goroutine)
