@@ -161,7 +161,7 @@ func TestDoubleConnectDoublesBroadcasts(t *testing.T) {
 		if attempt == 50 {
 			t.Fatal("no attempt made two sockets")
 		}
-		c, err := dialRawOnce(t, n.URL, "/", nil, false, 2)
+		c, err := dialRawOnce(t, n.URL, "/", nil, false, 2, RawOptions{})
 		if err != nil {
 			continue
 		}

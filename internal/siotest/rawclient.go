@@ -3,6 +3,7 @@ package siotest
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ type RawClient struct {
 	nsp  string
 	// ID is the socket id the server gave in its CONNECT answer.
 	ID string
+	// PID is the private session id of connection state recovery the
+	// server gave with it ("" when recovery is off).
+	PID string
 
 	wmu    sync.Mutex // serialises writes
 	mu     sync.Mutex
@@ -58,9 +62,24 @@ type RawClient struct {
 // use it with a Node's URL). The client closes when the test ends.
 func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *RawClient {
 	t.Helper()
+	return DialRawWith(t, baseURL, nsp, query, RawOptions{}, wait)
+}
+
+// RawOptions are the extras of DialRawWith.
+type RawOptions struct {
+	// Auth is the CONNECT payload: {"pid": ..., "offset": ...} asks for
+	// connection state recovery.
+	Auth map[string]any
+	// Header is sent with the WebSocket upgrade (a balancer's cookie).
+	Header http.Header
+}
+
+// DialRawWith is DialRaw with a CONNECT payload and upgrade headers.
+func DialRawWith(t testing.TB, baseURL, nsp string, query url.Values, o RawOptions, wait bool) *RawClient {
+	t.Helper()
 	var last error
 	for attempt := 0; attempt < 5; attempt++ {
-		c, err := dialRawOnce(t, baseURL, nsp, query, wait, 1)
+		c, err := dialRawOnce(t, baseURL, nsp, query, wait, 1, o)
 		if err == nil {
 			t.Cleanup(c.Close)
 			return c
@@ -73,7 +92,7 @@ func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *Ra
 
 // dialRawOnce makes one attempt; connects > 1 sends that many CONNECT
 // packets back to back (a fault of some clients, for tests of the kit).
-func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool, connects int) (*RawClient, error) {
+func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool, connects int, o RawOptions) (*RawClient, error) {
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
@@ -81,7 +100,7 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 	q.Set("EIO", "4")
 	q.Set("transport", "websocket")
 	u := "ws" + strings.TrimPrefix(baseURL, "http") + "/socket.io/?" + q.Encode()
-	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	conn, _, err := websocket.DefaultDialer.Dial(u, o.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +112,17 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 		return nil, fmt.Errorf("no Engine.IO open packet: %q %v", open, err)
 	}
 	c.seq = 1
+	connect := "40" + c.prefix()
+	if o.Auth != nil {
+		b, err := json.Marshal(o.Auth)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		connect += string(b)
+	}
 	for i := 0; i < connects; i++ {
-		if err := c.write("40" + c.prefix()); err != nil {
+		if err := c.write(connect); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -115,12 +143,13 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 		if rest, ok := strings.CutPrefix(m, "40"+c.prefix()); ok {
 			var hs struct {
 				SID string `json:"sid"`
+				PID string `json:"pid"`
 			}
 			if json.Unmarshal([]byte(rest), &hs) != nil || hs.SID == "" {
 				conn.Close()
 				return nil, fmt.Errorf("bad CONNECT answer %q", m)
 			}
-			c.ID = hs.SID
+			c.ID, c.PID = hs.SID, hs.PID
 			continue
 		}
 		if strings.HasPrefix(m, "44"+c.prefix()) {
@@ -335,6 +364,30 @@ func (c *RawClient) ExpectExactly(ev string, n int) []Frame {
 func (c *RawClient) ExpectNoFrames(ev string) {
 	c.t.Helper()
 	c.ExpectExactly(ev, 0)
+}
+
+// LastOffset is the offset connection state recovery sends back on a
+// reconnect: the last argument of the last event, when it is a string (as
+// socket.io-client keeps it).
+func (c *RawClient) LastOffset() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.frames) - 1; i >= 0; i-- {
+		if a := c.frames[i].Args; len(a) > 0 {
+			if s, ok := a[len(a)-1].(string); ok {
+				return s
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// Drop cuts the connection without the socket.io DISCONNECT packet, as a
+// network failure does: the server sees a "transport close" (recoverable).
+func (c *RawClient) Drop() {
+	_ = c.conn.Close()
+	<-c.done
 }
 
 // Close closes the connection; it is safe to call more than once.

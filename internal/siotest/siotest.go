@@ -43,8 +43,19 @@ type Node struct {
 // (value, ack).
 func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor) *Node {
 	t.Helper()
+	return StartNodeWith(t, name, rdb, b, nil)
+}
+
+// StartNodeWith is StartNode with configure applied to the server options
+// (connection state recovery, for instance) before the server starts.
+func StartNodeWith(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor,
+	configure func(*socket.ServerOptions)) *Node {
+	t.Helper()
 	opts := socket.DefaultServerOptions()
 	opts.SetAdapter(b)
+	if configure != nil {
+		configure(opts)
+	}
 	io := socket.NewServer(nil, opts)
 	n := &Node{t: t, Name: name, IO: io, Adapter: b, RDB: rdb}
 	setup := func(args ...any) {
@@ -79,6 +90,8 @@ func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.Ad
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io.ServeHandler(nil))
+	// Load balancers in front of test nodes probe it.
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	n.srv = &http.Server{Handler: mux}
 	go func() { _ = n.srv.Serve(ln) }()
 	n.URL = "http://" + ln.Addr().String()
@@ -105,6 +118,12 @@ func (n *Node) Close() {
 }
 
 const readyEvent = "siotest:ready"
+
+// Has reports whether socket id is connected to this node's namespace nsp.
+func (n *Node) Has(nsp, id string) bool {
+	_, ok := n.IO.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
+	return ok
+}
 
 // Dial connects a client to this node like [Dial] and also waits until the
 // server registered the socket's handlers, so that the client's first
