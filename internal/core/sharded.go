@@ -294,14 +294,14 @@ func (w *shardedWire) syncRooms() {
 			for i, ch := range del {
 				subs[i] = sub{kindShard, ch}
 			}
-			w.a.sub.unsubscribe(ctx, subs)
+			w.a.sub.unsubscribe(ctx, w, subs)
 		}
 		if len(add) > 0 {
 			subs := make(map[sub]handler, len(add))
 			for _, ch := range add {
 				subs[sub{kindShard, ch}] = w.onMessage
 			}
-			if err := w.a.sub.subscribe(ctx, subs); err != nil {
+			if err := w.a.sub.subscribe(ctx, w, subs); err != nil {
 				w.a.log.warn("room-subscribe", "room channel not subscribed yet", "nsp", w.a.name, "err", err)
 			}
 		}
@@ -326,7 +326,7 @@ func (w *shardedWire) close(ctx context.Context) {
 	w.active = map[string]bool{}
 	w.mu.Unlock()
 	if len(subs) > 0 {
-		w.a.sub.unsubscribe(ctx, subs)
+		w.a.sub.unsubscribe(ctx, w, subs)
 	}
 }
 
