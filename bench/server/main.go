@@ -24,6 +24,10 @@
 //	                  transport that sends each flushed batch with one write(2);
 //	                  "stock": engine.io v2.5.0's own transport (one write(2) per frame,
 //	                  with the internal/enginefix workaround for its broadcast loss)
+//	SIOREDIS_WS_INLINE=0
+//	                  with "batched": wstransport.Options.NoInlineWrites (every batch
+//	                  through a writer goroutine; the default writes a small batch to an
+//	                  idle connection on the sending goroutine)
 //	SIOREDIS_PPROF    optional host:port: serve net/http/pprof there (e.g. 127.0.0.1:6060);
 //	                  port 0 picks a free port, printed on stderr ("pprof: http://...")
 //	SIOREDIS_CPUPROFILE
@@ -118,7 +122,9 @@ func run() error {
 	batched := true
 	switch v := os.Getenv("SIOREDIS_WSTRANSPORT"); v {
 	case "", "batched":
-		wstransport.Install()
+		// SIOREDIS_WS_INLINE=0: every batch through a writer goroutine
+		// (the A/B of wstransport's inline writes).
+		wstransport.InstallWith(wstransport.Options{NoInlineWrites: os.Getenv("SIOREDIS_WS_INLINE") == "0"})
 	case "stock":
 		batched = false
 		if os.Getenv("SIOREDIS_WS_PREENCODED") != "1" {
