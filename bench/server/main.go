@@ -30,6 +30,8 @@
 //	                  idle connection on the sending goroutine)
 //	SIOREDIS_PPROF    optional host:port: serve net/http/pprof there (e.g. 127.0.0.1:6060);
 //	                  port 0 picks a free port, printed on stderr ("pprof: http://...")
+//	SIOREDIS_BLOCKPROFILE
+//	                  optional runtime.SetBlockProfileRate (ns), for /debug/pprof/block
 //	SIOREDIS_CPUPROFILE
 //	                  optional path prefix: write a CPU profile from "ready" to SIGTERM
 //	                  to <prefix>-<NODE_ID>.pprof
@@ -55,6 +57,7 @@ import (
 	_ "net/http/pprof" // served only on SIOREDIS_PPROF's listener (DefaultServeMux)
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -98,6 +101,13 @@ func run() error {
 		port = "0"
 	}
 
+	if v := os.Getenv("SIOREDIS_BLOCKPROFILE"); v != "" {
+		rate, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("SIOREDIS_BLOCKPROFILE: %w", err)
+		}
+		runtime.SetBlockProfileRate(rate)
+	}
 	if addr := os.Getenv("SIOREDIS_PPROF"); addr != "" {
 		pln, err := net.Listen("tcp", addr)
 		if err != nil {
