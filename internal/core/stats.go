@@ -14,6 +14,9 @@ type counters struct {
 	healthCheckFailures, connectFailures     atomic.Uint64
 	subscribeRefused, masterSwitches         atomic.Uint64
 	subscriptions                            atomic.Int64
+	// hardening (issue 21)
+	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
+	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
 }
 
 func (c *counters) snapshot() sioredis.Stats {
@@ -33,5 +36,12 @@ func (c *counters) snapshot() sioredis.Stats {
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+
+		RefusedNamespaces:   c.refusedNamespaces.Load(),
+		AnswersTooLarge:     c.answersTooLarge.Load(),
+		DescriptionsTrimmed: c.descriptionsTrimmed.Load(),
+		InboxBytesDropped:   c.inboxBytesDropped.Load(),
+		RejectedPackets:     c.rejectedPackets.Load(),
+		RoomsFiltered:       c.roomsFiltered.Load(),
 	}
 }
