@@ -17,6 +17,9 @@ type counters struct {
 	sessionsPersisted, sessionsRestored      atomic.Uint64
 	sessionsNotRestored                      atomic.Uint64
 	subscriptions                            atomic.Int64
+	// hardening (issue 21)
+	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
+	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
 }
 
 func (c *counters) snapshot() sioredis.Stats {
@@ -42,5 +45,12 @@ func (c *counters) snapshot() sioredis.Stats {
 		SessionsPersisted:   c.sessionsPersisted.Load(),
 		SessionsRestored:    c.sessionsRestored.Load(),
 		SessionsNotRestored: c.sessionsNotRestored.Load(),
+
+		RefusedNamespaces:   c.refusedNamespaces.Load(),
+		AnswersTooLarge:     c.answersTooLarge.Load(),
+		DescriptionsTrimmed: c.descriptionsTrimmed.Load(),
+		InboxBytesDropped:   c.inboxBytesDropped.Load(),
+		RejectedPackets:     c.rejectedPackets.Load(),
+		RoomsFiltered:       c.roomsFiltered.Load(),
 	}
 }

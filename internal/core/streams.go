@@ -160,7 +160,7 @@ type streamsWire struct {
 	privateChan string
 }
 
-func (w *streamsWire) conn() *streamsConn { return w.a.sub.(*streamsConn) }
+func (w *streamsWire) conn() *streamsConn { return w.a.sub.conn.(*streamsConn) }
 
 func (w *streamsWire) uid() string {
 	uid := protocol.NewShardedUID()
