@@ -81,6 +81,11 @@ type config struct {
 	key     string
 	sharded bool
 	mode    SubscriptionMode
+
+	streams     bool
+	streamName  string
+	streamCount int
+	maxLen      int64
 }
 
 // WithKey sets the channel prefix P. Default [DefaultKey] ("socket.io").
@@ -120,6 +125,49 @@ func WithSubscriptionMode(m SubscriptionMode) Option {
 	}
 }
 
+// WithStreams selects the Redis Streams format, for servers using
+// redisadapter.NewStreams or Node's @socket.io/redis-streams-adapter 0.3.1
+// (Node publishes no emitter for it). Broadcasts, SocketsJoin, SocketsLeave
+// and DisconnectSockets are entries of the namespace's stream (XADD …
+// MAXLEN ~, uid "emitter"), so servers that are briefly cut from Redis
+// still get them and clients recovering their connection state get them
+// replayed; ServerSideEmit is an envelope over pub/sub on P#N#, as the
+// servers send it. [WithStreamName], [WithStreamCount] and [WithMaxLen]
+// must match the servers'. It overrides [WithSharded].
+func WithStreams(on bool) Option {
+	return func(c *config) { c.streams = on }
+}
+
+// WithStreamName sets the stream key (Node's streamName), or its prefix
+// with [WithStreamCount] above 1. Default "socket.io".
+func WithStreamName(name string) Option {
+	return func(c *config) {
+		if name != "" {
+			c.streamName = name
+		}
+	}
+}
+
+// WithStreamCount sets the number of streams the namespaces are spread
+// over (Node's streamCount). Default 1.
+func WithStreamCount(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.streamCount = n
+		}
+	}
+}
+
+// WithMaxLen sets the MAXLEN ~ of each XADD (Node's maxLen). Default
+// 10000.
+func WithMaxLen(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxLen = n
+		}
+	}
+}
+
 // Emitter publishes to the servers of one namespace, targeting the sockets
 // selected by its rooms, exceptions and flags. It is immutable: every
 // operator returns a new Emitter, so one value can be shared by any number
@@ -145,7 +193,8 @@ func New(rdb redis.UniversalClient, opts ...Option) *Emitter {
 	if rdb == nil {
 		panic("sioredis: New called with a nil Redis client")
 	}
-	cfg := &config{key: DefaultKey, mode: DynamicMode}
+	cfg := &config{key: DefaultKey, mode: DynamicMode, streamName: protocol.DefaultStreamName,
+		streamCount: protocol.DefaultStreamCount, maxLen: protocol.DefaultStreamMaxLen}
 	for _, o := range opts {
 		if o != nil {
 			o(cfg)
@@ -159,6 +208,11 @@ func New(rdb redis.UniversalClient, opts ...Option) *Emitter {
 // setChannels computes the channels of a new operator value.
 func (e *Emitter) setChannels() {
 	key := e.cfg.key
+	if e.cfg.streams {
+		e.mainChannel = protocol.BroadcastChannel(key, e.nsp)
+		e.bcastChannel = protocol.StreamFor(e.cfg.streamName, e.cfg.streamCount, e.nsp)
+		return
+	}
 	if !e.cfg.sharded {
 		e.mainChannel = protocol.RequestChannel(key, e.nsp)
 		e.bcastChannel = protocol.BroadcastChannelFor(key, e.nsp, e.rooms)
@@ -289,6 +343,15 @@ func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error
 	if err != nil {
 		return err
 	}
+	if e.cfg.streams {
+		return e.xadd(ctx, &protocol.Envelope{
+			Type:   protocol.MsgBroadcast,
+			UID:    protocol.EmitterUID,
+			Nsp:    e.nsp,
+			Packet: protocol.Packet{Type: protocol.EventPacketType, Data: data},
+			Opts:   e.options(),
+		})
+	}
 	var payload []byte
 	if e.cfg.sharded {
 		payload, err = protocol.EncodeEnvelope(&protocol.Envelope{
@@ -371,6 +434,11 @@ func (e *Emitter) socketsOp(ctx context.Context, rt protocol.RequestType, mt pro
 	if rooms == nil {
 		rooms = []string{}
 	}
+	if e.cfg.streams {
+		return e.xadd(ctx, &protocol.Envelope{
+			Type: mt, UID: protocol.EmitterUID, Nsp: e.nsp, Opts: e.options(), Rooms: rooms, Close: close,
+		})
+	}
 	var payload []byte
 	var err error
 	if e.cfg.sharded {
@@ -418,9 +486,10 @@ func (e *Emitter) ServerSideEmitContext(ctx context.Context, ev string, args ...
 		return err
 	}
 	var payload []byte
-	if e.cfg.sharded {
+	if e.cfg.sharded || e.cfg.streams {
 		payload, err = protocol.EncodeEnvelope(&protocol.Envelope{
 			Type: protocol.MsgServerSideEmit, UID: protocol.EmitterUID, Nsp: e.nsp, EmitData: data,
+			Msgpack: e.cfg.streams, // the streams adapter's pub/sub is msgpack only
 		})
 	} else {
 		payload, err = protocol.EncodeRequest(&protocol.Request{
@@ -438,13 +507,29 @@ func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) e
 		return fmt.Errorf("sioredis: namespace %q: %w", e.nsp, ErrInvalidNamespace)
 	}
 	var err error
-	if e.cfg.sharded {
+	if e.cfg.sharded && !e.cfg.streams {
 		err = e.rdb.SPublish(ctx, channel, payload).Err()
 	} else {
 		err = e.rdb.Publish(ctx, channel, payload).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("sioredis: publishing to %q: %w", channel, err)
+	}
+	return nil
+}
+
+// xadd adds an envelope to the namespace's stream.
+func (e *Emitter) xadd(ctx context.Context, m *protocol.Envelope) error {
+	if strings.Contains(e.nsp, "#") {
+		return fmt.Errorf("sioredis: namespace %q: %w", e.nsp, ErrInvalidNamespace)
+	}
+	entry, err := protocol.EncodeStreamEntry(m, false)
+	if err != nil {
+		return fmt.Errorf("sioredis: encoding %s: %w", m.Type, err)
+	}
+	args := &redis.XAddArgs{Stream: e.bcastChannel, MaxLen: e.cfg.maxLen, Approx: true, ID: "*", Values: []string(entry)}
+	if err := e.rdb.XAdd(ctx, args).Err(); err != nil {
+		return fmt.Errorf("sioredis: adding to stream %q: %w", e.bcastChannel, err)
 	}
 	return nil
 }

@@ -15,7 +15,9 @@ func (e *env) testGoEmitter(t *testing.T) {
 	rdb := e.newRDB()
 	t.Cleanup(func() { _ = rdb.Close() })
 	var em *emitter.Emitter
-	if e.sharded {
+	if e.streams {
+		em = emitter.New(rdb, emitter.WithStreams(true))
+	} else if e.sharded {
 		em = emitter.New(rdb, emitter.WithSharded(true), emitter.WithSubscriptionMode(emitter.SubscriptionMode(e.subMode)))
 	} else {
 		em = emitter.New(rdb)

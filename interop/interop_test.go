@@ -32,6 +32,7 @@ import (
 // and clients of both languages on both.
 type env struct {
 	sharded  bool
+	streams  bool // @socket.io/redis-streams-adapter on one Redis
 	subMode  redisadapter.SubscriptionMode // sharded only
 	bin      string
 	redisURL string // classic only
@@ -219,6 +220,11 @@ func (e *env) start(t *testing.T, nodeEnv []string, builder func(redis.Universal
 	}
 }
 
+// envelopes tells whether the deployment speaks socket.io-adapter's
+// ClusterAdapter envelopes (sharded and streams) rather than the classic
+// protocol.
+func (e *env) envelopes() bool { return e.sharded || e.streams }
+
 // numSub counts the subscribers of a (sharded) channel over the deployment.
 func (e *env) numSub(t testing.TB, ch string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), waitEvent)
@@ -250,7 +256,7 @@ func (e *env) numSub(t testing.TB, ch string) int64 {
 func (e *env) waitServers(t testing.TB, nsp string, n int64) {
 	t.Helper()
 	ch := "socket.io-request#" + nsp + "#"
-	if e.sharded {
+	if e.envelopes() {
 		ch = "socket.io#" + nsp + "#"
 	}
 	eventually(t, fmt.Sprintf("%d servers on %s", n, ch), func() bool { return e.numSub(t, ch) == n })
@@ -261,7 +267,7 @@ func (e *env) waitServers(t testing.TB, nsp string, n int64) {
 func (e *env) waitRoom(t testing.TB, nsp, room string, n int64) {
 	t.Helper()
 	if !e.sharded || e.subMode == redisadapter.StaticMode {
-		return
+		return // no room channels
 	}
 	ch := "socket.io#" + nsp + "#" + room + "#"
 	eventually(t, fmt.Sprintf("%d subscribers on %s", n, ch), func() bool { return e.numSub(t, ch) >= n })
@@ -501,7 +507,7 @@ func (e *env) testBurst(t *testing.T) {
 		check(t, "burst-g", n)
 	})
 	t.Run("FromNodeEmitter", func(t *testing.T) {
-		if e.sharded {
+		if e.envelopes() {
 			t.Skip("@socket.io/redis-emitter only speaks the classic protocol")
 		}
 		// 200 PUBLISHes pipelined by one emitter.js process, no spacing.
@@ -668,7 +674,7 @@ func (e *env) testFetchSocketsBinaryData(t *testing.T) {
 	// Node answers in JSON in classic mode (a Buffer becomes its toJSON()
 	// form, as for a Node requester) and in msgpack in sharded mode.
 	var want any = map[string]any{"b": []byte{3, 4}}
-	if !e.sharded {
+	if !e.envelopes() {
 		want = map[string]any{"b": map[string]any{"type": "Buffer", "data": []any{float64(3), float64(4)}}}
 	}
 	if got := norm(sockets[0].Data()); !reflect.DeepEqual(got, want) {
@@ -781,7 +787,7 @@ func (e *env) testRemoteSocketEmit(t *testing.T) {
 }
 
 func (e *env) testAllRooms(t *testing.T) {
-	if e.sharded {
+	if e.envelopes() {
 		t.Skip("the sharded protocol has no allRooms request (Node's ClusterAdapter does not implement it)")
 	}
 	res := e.node.call(t, "allRooms", nil)
@@ -1003,7 +1009,7 @@ func (e *env) testServerSideEmit(t *testing.T) {
 		e.node.call(t, "serverSideEmit", map[string]any{"ev": "sse", "args": []any{[]byte{1, 2}}})
 		got := e.expectGoSSE(t)
 		var want any = []byte{1, 2}
-		if !e.sharded {
+		if !e.envelopes() {
 			want = map[string]any{"type": "Buffer", "data": []any{float64(1), float64(2)}}
 		}
 		if !reflect.DeepEqual(got.Args, []any{want}) {
@@ -1144,7 +1150,7 @@ func (e *env) testBroadcastWithAck(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func (e *env) testNodeEmitter(t *testing.T) {
-	if e.sharded {
+	if e.envelopes() {
 		t.Skip("@socket.io/redis-emitter only speaks the classic protocol")
 	}
 	emit := func(c map[string]any) { runEmitter(t, e.bin, e.redisURL, c) }

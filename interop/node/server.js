@@ -5,7 +5,9 @@
 // Environment:
 //   SIO_NAME           name used in server-side emit answers (default "node")
 //   SIO_PORT           port to listen on (default 0: any free port)
-//   SIO_MODE           "classic" (createAdapter) or "sharded" (createShardedAdapter)
+//   SIO_MODE           "classic" (createAdapter), "sharded" (createShardedAdapter) or
+//                      "streams" (@socket.io/redis-streams-adapter createAdapter)
+//   SIO_CSR            connectionStateRecovery maxDisconnectionDuration in ms (off when unset)
 //   SIO_SUB_MODE       sharded subscription mode (default "dynamic")
 //   SIO_REDIS_URL      redis://host:port of a standalone Redis
 //   SIO_REDIS_CLUSTER  comma-separated host:port seeds of a Redis Cluster
@@ -23,6 +25,7 @@ const http = require("http");
 const { Server } = require("socket.io");
 const { createClient, createCluster } = require("redis");
 const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
+const streams = require("@socket.io/redis-streams-adapter");
 const { toWire, fromWire, out, lines } = require("./wire");
 
 const env = process.env;
@@ -65,14 +68,18 @@ async function main() {
   await Promise.all([pub.connect(), sub.connect()]);
 
   const adapter =
-    mode === "sharded"
-      ? createShardedAdapter(pub, sub, { subscriptionMode: subMode })
-      : createAdapter(pub, sub, {
-          requestsTimeout: +(env.SIO_REQUESTS_TIMEOUT || 3000),
-          publishOnSpecificResponseChannel: env.SIO_SPECIFIC_RESPONSE_CHANNEL === "true",
-        });
+    mode === "streams"
+      ? streams.createAdapter(pub)
+      : mode === "sharded"
+        ? createShardedAdapter(pub, sub, { subscriptionMode: subMode })
+        : createAdapter(pub, sub, {
+            requestsTimeout: +(env.SIO_REQUESTS_TIMEOUT || 3000),
+            publishOnSpecificResponseChannel: env.SIO_SPECIFIC_RESPONSE_CHANNEL === "true",
+          });
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { adapter });
+  const opts = { adapter };
+  if (env.SIO_CSR) opts.connectionStateRecovery = { maxDisconnectionDuration: +env.SIO_CSR };
+  const io = new Server(httpServer, opts);
 
   for (const nspName of NSPS) {
     const nsp = io.of(nspName);
@@ -176,7 +183,9 @@ async function main() {
     const [kind, chans] =
       mode === "sharded"
         ? ["SHARDNUMSUB", [`socket.io#${n}#`, `socket.io#${n}#${uids[n]}#`]]
-        : ["NUMSUB", [`socket.io-response#${n}#${uids[n]}#`]];
+        : mode === "streams"
+          ? ["NUMSUB", [`socket.io#${n}#${uids[n]}#`]]
+          : ["NUMSUB", [`socket.io-response#${n}#${uids[n]}#`]];
     for (const ch of chans) {
       while ((await numSub(pub, kind, ch)) < 1) {
         if (Date.now() > deadline) throw new Error("not subscribed to " + ch);
