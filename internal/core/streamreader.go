@@ -39,11 +39,14 @@ type streamReader struct {
 	// mu orders dispatch against restores: a restore reads pos and queues
 	// its barrier under it, so the barrier lands behind every entry up to
 	// pos in the namespace's inbox.
-	mu       sync.Mutex
-	pos      string // the last entry dispatched ("" before the start offset is known)
+	mu  sync.Mutex
+	pos string // the last entry dispatched ("" before the start offset is known)
+	// seen is the position of pos in the stream's entries-added count
+	// (Redis 7): the reader has had every entry up to it. Trimming removed
+	// entries-added - length entries; more than seen means a gap.
+	seen     int64
 	handlers map[string]func(id string, values map[string]any)
 	started  chan struct{} // closed once pos is known
-	startErr error
 
 	gate func(context.Context) error
 
@@ -207,40 +210,58 @@ func (r *streamReader) dropConn(conn *redis.Conn) {
 	_ = conn.Close()
 }
 
+// streamInfo is XINFO STREAM, with a missing stream as an empty one.
+func (r *streamReader) streamInfo(conn *redis.Conn) (*redis.XInfoStream, error) {
+	info, err := conn.XInfoStream(r.ctx, r.stream).Result()
+	if err != nil && strings.Contains(err.Error(), "no such key") {
+		return &redis.XInfoStream{}, nil
+	}
+	return info, err
+}
+
 // start resolves the start offset: the stream's last entry, or 0-0 when
 // the stream is empty or does not exist yet.
 func (r *streamReader) start(conn *redis.Conn) error {
-	msgs, err := conn.XRevRangeN(r.ctx, r.stream, "+", "-", 1).Result()
+	info, err := r.streamInfo(conn)
 	if err != nil {
 		return err
 	}
 	pos := "0-0"
-	if len(msgs) > 0 {
-		pos = msgs[0].ID
+	if info.LastEntry.ID != "" {
+		pos = info.LastEntry.ID
 	}
 	r.mu.Lock()
-	r.pos = pos
+	r.pos, r.seen = pos, info.EntriesAdded
 	r.mu.Unlock()
 	close(r.started)
 	return nil
 }
 
 // checkGap reports entries after the reader's offset that are gone: the
-// stream's largest deleted id (Redis 7) is past it.
+// stream (Redis 7) has had more entries removed (entries-added - length)
+// than the reader had read. A stream that counts fewer entries than the
+// reader saw was recreated (a Redis restart without persistence): the
+// count starts over from what is left. Entries removed with XDEL count as
+// trimmed; servers of this adapter never XDEL.
 func (r *streamReader) checkGap(conn *redis.Conn) error {
-	info, err := conn.XInfoStream(r.ctx, r.stream).Result()
+	info, err := r.streamInfo(conn)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such key") {
-			return nil
-		}
 		return err
 	}
-	pos := r.position()
-	if info.MaxDeletedEntryID != "" && compareIDs(info.MaxDeletedEntryID, pos) > 0 {
+	removed := info.EntriesAdded - info.Length
+	r.mu.Lock()
+	seen, pos := r.seen, r.pos
+	switch {
+	case info.EntriesAdded < seen:
+		r.seen = removed
+	case removed > seen:
+		r.seen = removed
+	}
+	r.mu.Unlock()
+	if info.EntriesAdded >= seen && removed > seen {
 		r.stats.streamGaps.Add(1)
 		r.log.l.Warn("sioredis: stream entries were trimmed before this server read them; messages lost",
-			"stream", r.stream, "offset", pos, "maxDeleted", info.MaxDeletedEntryID, "firstEntry", info.FirstEntry.ID)
-		// Go on from the oldest entry left.
+			"stream", r.stream, "offset", pos, "lost", removed-seen, "firstEntry", info.FirstEntry.ID)
 	}
 	return nil
 }
@@ -274,6 +295,7 @@ func (r *streamReader) dispatch(msgs []redis.XMessage) {
 	defer r.mu.Unlock()
 	for _, m := range msgs {
 		r.pos = m.ID
+		r.seen++
 		r.stats.received.Add(1)
 		nsp, _ := m.Values["nsp"].(string)
 		if nsp == "" {
@@ -299,11 +321,14 @@ func (r *streamReader) close() {
 	c, id := r.unblock, r.connID
 	r.connMu.Unlock()
 	if id != 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = c.ClientUnblock(ctx, id).Err()
-		cancel()
+		// Not waited for: a frozen Redis holds it until the read timeout.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = c.ClientUnblock(ctx, id).Err()
+			cancel()
+		}()
 	}
-	t := time.NewTimer(2 * time.Second)
+	t := time.NewTimer(time.Second)
 	defer t.Stop()
 	select {
 	case <-r.done:
