@@ -15,7 +15,12 @@
 //	                  "sharded": redisadapter.NewSharded (SSUBSCRIBE/SPUBLISH, Node's
 //	                  createShardedAdapter protocol). The harness's emitter publishes
 //	                  classic broadcasts, so a sharded cluster receives nothing in
-//	                  S2/S3/S3L/S4; use it for S2B/S5R/S6/S7 only.
+//	                  S2/S3/S3L/S4; use it for S2B/S5R/S6/S7 only;
+//	                  "streams": redisadapter.NewStreams (Redis Streams, Node's
+//	                  @socket.io/redis-streams-adapter 0.3.1 protocol); the harness's
+//	                  publisher detects such a cluster and XADDs its broadcasts
+//	SIOREDIS_CSR      with "streams": "1" turns socket.io's connection state recovery
+//	                  on (every broadcast then waits for its XADD and carries its offset)
 //	SIOREDIS_INBOX    the adapter's per-namespace inbox bound (WithInboxSize); the
 //	                  library default (65536) holds S2's 5000-message burst (Node's
 //	                  adapter buffers without bound)
@@ -172,8 +177,13 @@ func run() error {
 			builder = redisadapter.New(rdb, aopts...)
 		case "sharded":
 			builder = redisadapter.NewSharded(rdb, aopts...)
+		case "streams":
+			builder = redisadapter.NewStreams(rdb, aopts...)
+			if os.Getenv("SIOREDIS_CSR") == "1" {
+				opts.SetConnectionStateRecovery(&socket.ConnectionStateRecovery{})
+			}
 		default:
-			return fmt.Errorf("SIOREDIS_ADAPTER=%q: want classic or sharded", mode)
+			return fmt.Errorf("SIOREDIS_ADAPTER=%q: want classic, sharded or streams", mode)
 		}
 		opts.SetAdapter(builder)
 	}
