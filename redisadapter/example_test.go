@@ -111,3 +111,39 @@ func ExampleAdapter_AllRooms() {
 	fmt.Println(rooms.Len(), "rooms, error:", err)
 	// Output: 0 rooms, error: <nil>
 }
+
+// The streams adapter keeps broadcasts in a Redis stream, so socket.io's
+// connection state recovery works across servers: a client that comes back
+// to any server within the window gets its id, rooms and missed packets.
+func ExampleNewStreams() {
+	addr := os.Getenv("REDIS_ADDR") // where your Redis listens
+	if addr == "" {
+		addr = "localhost:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+
+	opts := socket.DefaultServerOptions()
+	csr := &socket.ConnectionStateRecovery{}
+	csr.SetMaxDisconnectionDuration(2 * 60 * 1000) // ms
+	opts.SetConnectionStateRecovery(csr)
+	b := redisadapter.NewStreams(rdb, redisadapter.WithMaxLen(10000))
+	opts.SetAdapter(b)
+	io := socket.NewServer(nil, opts)
+	defer io.Close(nil)
+
+	io.On("connection", func(args ...any) {
+		s := args[0].(*socket.Socket)
+		if s.Recovered() {
+			return // same id, rooms and data; the missed packets are on their way
+		}
+		s.Join("room1")
+	})
+	io.To("room1").Emit("news", "hello") // an XADD; every server reads it
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Println("healthy:", b.WaitHealthy(ctx) == nil)
+	// Output:
+	// healthy: true
+}

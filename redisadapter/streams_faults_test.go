@@ -241,3 +241,39 @@ func TestStreamsGap(t *testing.T) {
 	}
 	t.Logf("%d of %d entries read, %d gap(s) reported", len(seen), n, bb.Stats().StreamGaps)
 }
+
+// TestStreamsHostileEntries: garbage on the stream is dropped and counted;
+// the reader goes on with the entries after it.
+func TestStreamsHostileEntries(t *testing.T) {
+	srv := redistest.Start(t)
+	b, bb := streamsFaultNode(t, "b", srv, nil)
+	rc := siotest.DialRaw(t, b.URL, "/", nil, true)
+	admin := srv.Client(t)
+	bomb := strings.Repeat("[", 100000)
+	hostile := [][]string{
+		{"uid", "x", "type", "3", "data", "{}"},                                 // no nsp
+		{"uid", "x", "nsp", "/", "type", "three", "data", "{}"},                 // bad type
+		{"uid", "x", "nsp", "/", "type", "3", "data", "{\"packet\":"},           // truncated JSON
+		{"uid", "x", "nsp", "/", "type", "3", "data", "!!not base64!!"},         // bad base64
+		{"uid", "x", "nsp", "/", "type", "3", "data", "3gAAAAE="},               // msgpack map16 claiming entries it lacks
+		{"uid", "x", "nsp", "/", "type", "3", "data", `{"packet":` + bomb},      // nesting bomb
+		{"uid", "x", "nsp", "/", "type", "4", "data", `{"opts":5,"rooms":"r"}`}, // wrong types
+		{"uid", "x", "nsp", "/", "type", "3", "data", `{"packet":{"type":2,"data":[]},"opts":{"rooms":[],"except":[],"flags":{}}}`},
+	}
+	for _, h := range hostile {
+		if err := admin.XAdd(siotest.Ctx(t), &redis.XAddArgs{Stream: "socket.io", Values: h}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	em := emitter.New(admin, emitter.WithStreams(true))
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(em.Emit("tick", 0))
+	inOrder(t, rc.ExpectExactly("tick", 1))
+	if st := bb.Stats(); st.DecodeErrors < uint64(len(hostile)) || !st.Healthy {
+		t.Fatalf("after %d hostile entries: %+v", len(hostile), st)
+	}
+}
