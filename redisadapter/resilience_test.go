@@ -468,9 +468,6 @@ func TestBoundedResources(t *testing.T) {
 
 	g1, h1 := settle()
 	if g1 > g0+5 {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		t.Logf("%s", buf)
 		t.Fatalf("goroutines grew from %d to %d", g0, g1)
 	}
 	if h1 > h0+8<<20 {
