@@ -191,7 +191,9 @@ func (r *streamReader) dial() (*redis.Conn, error) {
 	default:
 		return nil, fmt.Errorf("sioredis: the streams adapter needs a *redis.Client or *redis.ClusterClient, got %T", r.rdb)
 	}
-	conn := c.EphemeralConn() // closing it must not return a blocked connection to the pool
+	// Closed only once its XREAD returned (unblocked, answered or failed):
+	// a pooled connection goes back clean, a broken one is discarded.
+	conn := c.Conn()
 	id, err := conn.ClientID(ctx).Result()
 	if err != nil {
 		_ = conn.Close()
