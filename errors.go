@@ -19,4 +19,8 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (allRooms in the sharded format, as in Node).
 	ErrNotSupported = errors.New("sioredis: not supported by this wire format")
+	// ErrServerGone is wrapped by the [PartialError] of a call that stopped
+	// waiting for a server because it was declared dead (no heartbeat for
+	// the heartbeat timeout) or announced that it left.
+	ErrServerGone = errors.New("sioredis: server gone")
 )

@@ -19,6 +19,13 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (AllRooms with the sharded adapter).
 	ErrNotSupported = sioredis.ErrNotSupported
+	// ErrServerGone is wrapped by the [PartialError] of a call that stopped
+	// waiting for a server declared dead or departed.
+	ErrServerGone = sioredis.ErrServerGone
 )
+
+// PartialError is the error of a cross-server call that returned without
+// every expected answer ([sioredis.PartialError]); get it with errors.As.
+type PartialError = sioredis.PartialError
 
 func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }
