@@ -360,6 +360,8 @@ func TestMembershipGracefulClose(t *testing.T) {
 		t.Fatalf("child exit: %v", err)
 	}
 	fastCalls(t, ra, []any{"B"})
+	a.Close()
+	siotest.AssertNoGoroutines(t, "sioredis/redisadapter.")
 }
 
 func TestMembershipRollingUpgrade(t *testing.T) {

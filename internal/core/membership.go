@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sioredis/sioredis"
@@ -107,7 +108,12 @@ type membership struct {
 	notify chan struct{} // events queued
 	reply  chan struct{} // an INITIAL_HEARTBEAT asks for a heartbeat
 	stop   chan struct{}
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the heartbeat goroutine
+	// The listener goroutine, not awaited when the listener itself closes
+	// the adapter (as the namespace worker).
+	listenerDone chan struct{}
+	inListener   atomic.Bool
+	checking     atomic.Bool // a subscription check of departed peers runs
 }
 
 func newMembership(a *Adapter) *membership {
@@ -137,7 +143,7 @@ func (m *membership) start() {
 	m.wg.Add(1)
 	go m.run()
 	if m.a.cfg().MemberListener != nil {
-		m.wg.Add(1)
+		m.listenerDone = make(chan struct{})
 		go m.deliver()
 	}
 }
@@ -148,6 +154,9 @@ func (m *membership) start() {
 func (m *membership) leave() {
 	close(m.stop)
 	m.wg.Wait()
+	if m.listenerDone != nil && !m.inListener.Load() {
+		<-m.listenerDone
+	}
 	m.mu.Lock()
 	for w := range m.waiters {
 		delete(m.waiters, w)
@@ -225,8 +234,19 @@ func (m *membership) sweep(now time.Time) {
 			"nsp", m.a.name, "uid", uid, "timeout", cfg.HeartbeatTimeout)
 		m.gone(uid)
 	}
-	for _, uid := range check {
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.HeartbeatInterval)
+	if len(check) > 0 && m.checking.CompareAndSwap(false, true) {
+		// On a goroutine of its own: a Redis that does not answer holds
+		// the check until the client gives up (see countCall), and must
+		// hold neither the heartbeats nor Close.
+		go m.checkDeparted(check, now)
+	}
+}
+
+// checkDeparted records which departed peers Redis no longer counts.
+func (m *membership) checkDeparted(uids []string, now time.Time) {
+	defer m.checking.Store(false)
+	for _, uid := range uids {
+		ctx, cancel := context.WithTimeout(context.Background(), m.a.cfg().HeartbeatInterval)
 		subscribed, err := m.a.wire.peerSubscribed(ctx, uid)
 		cancel()
 		if err != nil || subscribed {
@@ -394,7 +414,7 @@ func (m *membership) queue(kind sioredis.MemberEventKind, p *peer) {
 // deliver calls the listener with the queued events, in order, on a
 // goroutine of its own so that a slow listener delays no message.
 func (m *membership) deliver() {
-	defer m.wg.Done()
+	defer close(m.listenerDone)
 	listener := m.a.cfg().MemberListener
 	for {
 		select {
@@ -407,7 +427,9 @@ func (m *membership) deliver() {
 		m.events = nil
 		m.mu.Unlock()
 		for _, ev := range evs {
+			m.inListener.Store(true)
 			m.a.safely("member-listener", func() { listener(ev) })
+			m.inListener.Store(false)
 		}
 	}
 }

@@ -297,6 +297,7 @@ func (a *ackRequest) expect(named []string, anonymous int) {
 	defer a.mu.Unlock()
 	a.counted = true
 	a.expected = int64(len(named) + anonymous)
+	clear(a.waiting) // a second call (the publish failed) replaces the first
 	for _, uid := range named {
 		if a.heard[uid] == nil {
 			a.waiting[uid] = true
