@@ -23,4 +23,13 @@ var (
 	// waiting for a server because it was declared dead (no heartbeat for
 	// the heartbeat timeout) or announced that it left.
 	ErrServerGone = errors.New("sioredis: server gone")
+	// ErrInvalidNamespace is wrapped by the error for a namespace whose
+	// name contains '#', the channel separator: its channels would be
+	// another namespace's room channels ("/a#b" and room "b" of "/a" are
+	// both P#/a#b#). Such a namespace is never shared through Redis.
+	ErrInvalidNamespace = errors.New("sioredis: namespace name contains '#'")
+	// ErrAnswerTooLarge is wrapped by the error of a fetchSockets whose
+	// answer from some server exceeded the answer limit: that server sent
+	// an empty answer instead (counted in Stats.AnswersTooLarge on it).
+	ErrAnswerTooLarge = errors.New("sioredis: fetchSockets answer too large")
 )

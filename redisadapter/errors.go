@@ -22,6 +22,12 @@ var (
 	// ErrServerGone is wrapped by the [PartialError] of a call that stopped
 	// waiting for a server declared dead or departed.
 	ErrServerGone = sioredis.ErrServerGone
+	// ErrInvalidNamespace is wrapped by the error logged for a namespace
+	// whose name contains '#' (see [Builder.New]).
+	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
+	// ErrAnswerTooLarge is wrapped by the error of a fetchSockets when a
+	// server's answer exceeded the answer limit ([WithMaxAnswerBytes]).
+	ErrAnswerTooLarge = sioredis.ErrAnswerTooLarge
 )
 
 // PartialError is the error of a cross-server call that returned without

@@ -91,7 +91,7 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.RequestsTimeout)
 	defer cancel()
-	if err := a.sub.subscribe(ctx, subs); err != nil {
+	if err := a.sub.subscribe(ctx, a, subs); err != nil {
 		a.log.warn("subscribe", "namespace not subscribed yet; retried until Redis confirms it",
 			"nsp", a.name, "err", err)
 	}
@@ -131,7 +131,7 @@ func (a *Adapter) Close() bool {
 	// so that no request of another server waits for this one.
 	a.members.leave()
 	a.wire.close(ctx)
-	a.sub.unsubscribe(ctx, a.subs)
+	a.sub.unsubscribe(ctx, a, a.subs)
 	a.stopWorker()
 	a.hub.release()
 	return true

@@ -13,6 +13,9 @@ var (
 	ErrQueueFull    = sioredis.ErrQueueFull
 	ErrNotSupported = sioredis.ErrNotSupported
 	ErrServerGone   = sioredis.ErrServerGone
+
+	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
+	ErrAnswerTooLarge   = sioredis.ErrAnswerTooLarge
 )
 
 func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -48,7 +48,7 @@ type Hub struct {
 	mu   sync.Mutex
 	refs int
 	pub  *publisher
-	sub  pubsubConn
+	sub  *subscriptions
 }
 
 // NewHub returns the hub of one server. rdb stays owned by the caller.
@@ -124,7 +124,7 @@ func (h *Hub) unregister(a *Adapter) {
 // closes sees a closed publisher (ErrClosed), never a nil one.
 type conns struct {
 	pub *publisher
-	sub pubsubConn
+	sub *subscriptions
 }
 
 // acquire starts the shared connections on first use.
@@ -134,7 +134,7 @@ func (h *Hub) acquire() conns {
 	h.refs++
 	if h.refs == 1 {
 		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log)
-		h.sub = h.format.connect(h)
+		h.sub = newSubscriptions(h.format.connect(h))
 	}
 	return conns{pub: h.pub, sub: h.sub}
 }

@@ -16,6 +16,9 @@ type counters struct {
 	unsupportedSkipped, membersDead          atomic.Uint64
 	membersLeft                              atomic.Uint64
 	subscriptions                            atomic.Int64
+	// hardening (issue 21)
+	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
+	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
 }
 
 func (c *counters) snapshot() sioredis.Stats {
@@ -38,5 +41,12 @@ func (c *counters) snapshot() sioredis.Stats {
 		MembersDead:         c.membersDead.Load(),
 		MembersLeft:         c.membersLeft.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+
+		RefusedNamespaces:   c.refusedNamespaces.Load(),
+		AnswersTooLarge:     c.answersTooLarge.Load(),
+		DescriptionsTrimmed: c.descriptionsTrimmed.Load(),
+		InboxBytesDropped:   c.inboxBytesDropped.Load(),
+		RejectedPackets:     c.rejectedPackets.Load(),
+		RoomsFiltered:       c.roomsFiltered.Load(),
 	}
 }
