@@ -114,6 +114,7 @@ type membership struct {
 	listenerDone chan struct{}
 	inListener   atomic.Bool
 	checking     atomic.Bool // a subscription check of departed peers runs
+	lastSweep    time.Time   // the heartbeat goroutine's
 }
 
 func newMembership(a *Adapter) *membership {
@@ -208,10 +209,19 @@ func (m *membership) run() {
 // whether Redis still counts the departed ones.
 func (m *membership) sweep(now time.Time) {
 	cfg := m.a.cfg()
+	// This server may be the one that could not hear: its subscriber
+	// connection is down, or its process was frozen or starved (the
+	// sweeps were far apart). Its peers are not declared dead for that:
+	// they get a full timeout from now to be heard again.
+	deaf := m.a.sub != nil && !m.a.sub.healthy() ||
+		!m.lastSweep.IsZero() && now.Sub(m.lastSweep) > cfg.HeartbeatTimeout/2
+	m.lastSweep = now
 	var dead, check []string
 	m.mu.Lock()
 	for uid, p := range m.peers {
 		switch {
+		case p.state == peerLive && deaf:
+			p.lastSeen = now
 		case p.state == peerLive:
 			if now.Sub(p.lastSeen) > cfg.HeartbeatTimeout {
 				p.state, p.checkedAt = peerDead, time.Time{}
