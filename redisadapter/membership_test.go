@@ -407,3 +407,44 @@ func TestMembershipRollingUpgrade(t *testing.T) {
 		t.Fatalf("fetchSockets: %d sockets, %v", len(socks), err)
 	}
 }
+
+// TestBroadcastWithAckContext: the acknowledgements of every server's
+// clients; when one client never answers, the deadline returns those that
+// arrived with a PartialError wrapping ErrTimeout.
+func TestBroadcastWithAckContext(t *testing.T) {
+	addr := os.Getenv("REDIS_ADDR")
+	var nodes []*siotest.Node
+	for _, name := range []string{"A", "B"} {
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		b := memberBuilder(rdb, false, mTimeout)
+		nodes = append(nodes, siotest.StartNode(t, name, rdb, b))
+		if err := b.WaitHealthy(siotest.Ctx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	siotest.Eventually(t, "members", func() bool { return len(rootAdapter(nodes[0]).Members()) == 1 })
+	for _, n := range nodes {
+		c := n.Dial(t, "/", nil)
+		name := n.Name
+		c.S.On("ask", func(args ...any) { args[len(args)-1].(func([]any, error))([]any{"from-" + name}, nil) })
+	}
+	ra := rootAdapter(nodes[0])
+	acks, err := ra.BroadcastWithAckContext(context.Background(), nil, "ask", "q?")
+	slices.SortFunc(acks, func(x, y any) int { return strings.Compare(fmt.Sprint(x), fmt.Sprint(y)) })
+	if err != nil || !slices.Equal(acks, []any{"from-A", "from-B"}) {
+		t.Fatalf("acks %v, %v", acks, err)
+	}
+
+	silent := nodes[1].Dial(t, "/", nil)
+	silent.S.On("ask", func(args ...any) {}) // never acknowledges
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	acks, err = ra.BroadcastWithAckContext(ctx, nil, "ask", "q?")
+	var pe *redisadapter.PartialError
+	if !errors.As(err, &pe) || !errors.Is(err, redisadapter.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want a PartialError wrapping ErrTimeout", err)
+	}
+	if pe.Answered != 2 || pe.Expected != 2 || len(acks) != 2 {
+		t.Fatalf("%+v, acks %v", pe, acks)
+	}
+}
