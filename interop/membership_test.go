@@ -34,12 +34,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// The membership timings: heartbeats every 200 ms, dead after 1 s.
+// The membership timings: heartbeats every 200 ms, dead after 2 s.
 func memberOptions() []redisadapter.Option {
 	return []redisadapter.Option{
 		redisadapter.WithRequestsTimeout(10 * time.Second),
 		redisadapter.WithHeartbeatInterval(200 * time.Millisecond),
-		redisadapter.WithHeartbeatTimeout(time.Second),
+		redisadapter.WithHeartbeatTimeout(2 * time.Second),
 	}
 }
 
