@@ -25,7 +25,10 @@ import (
 // emits and fetchSockets are ephemeral, over pub/sub, as in Node. The
 // options are Node's, with Node's defaults: [WithStreamName],
 // [WithStreamCount], [WithMaxLen], [WithReadCount], [WithBlockTime],
-// [WithSessionKeyPrefix], [WithOnlyPlaintext], [WithKey] (channelPrefix).
+// [WithSessionKeyPrefix], [WithOnlyPlaintext], [WithKey] (channelPrefix),
+// [WithHeartbeatInterval] and [WithHeartbeatTimeout]. Node's 0.3.1 sends no
+// heartbeat and counts servers with PUBSUB NUMSUB; Go servers also keep
+// their membership with heartbeats on P#N#, which Node's servers ignore.
 //
 // rdb must be a *redis.Client (standalone or Sentinel failover) or a
 // *redis.ClusterClient; each stream is read on a connection of its own.
@@ -102,21 +105,6 @@ func WithSessionKeyPrefix(p string) Option {
 // binary (Node's onlyPlaintext). Default false.
 func WithOnlyPlaintext(on bool) Option {
 	return func(c *core.Config) { c.Streams.OnlyPlaintext = on }
-}
-
-// WithHeartbeat accepts Node's heartbeatInterval and heartbeatTimeout
-// (defaults 5 s and 10 s) for configuration parity. Like Node's 0.3.1,
-// the streams adapter sends no heartbeat: servers are counted with PUBSUB
-// NUMSUB on the namespace channel.
-func WithHeartbeat(interval, timeout time.Duration) Option {
-	return func(c *core.Config) {
-		if interval > 0 {
-			c.Streams.HeartbeatInterval = interval
-		}
-		if timeout > 0 {
-			c.Streams.HeartbeatTimeout = timeout
-		}
-	}
 }
 
 // WithMaxReplay bounds the missed packets one restored session collects in

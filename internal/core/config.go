@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -28,6 +29,19 @@ type Config struct {
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+	// HeartbeatInterval is how often a server announces itself to the
+	// others of each namespace.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout is how long a server may stay unheard before it is
+	// declared dead.
+	HeartbeatTimeout time.Duration
+	// MemberListener, if set, is told about joins and departures, on a
+	// goroutine of its own per namespace; it must not block for long.
+	MemberListener func(sioredis.MemberEvent)
+	// Capabilities, if not nil, restricts the request kinds this server
+	// answers and announces (capability names, see [Capabilities]); tests
+	// use it to play an older server.
+	Capabilities []string
 	// Streams configures the streams format.
 	Streams StreamsConfig
 }
@@ -53,10 +67,6 @@ type StreamsConfig struct {
 	// OnlyPlaintext writes stream entries as JSON even with binary
 	// (onlyPlaintext).
 	OnlyPlaintext bool
-	// HeartbeatInterval and HeartbeatTimeout are Node's heartbeat options,
-	// kept for configuration parity: 0.3.1 sends no heartbeat and counts
-	// servers with PUBSUB NUMSUB, and so does this format.
-	HeartbeatInterval, HeartbeatTimeout time.Duration
 	// MaxReplay bounds the missed packets one restore collects; a session
 	// that missed more connects fresh.
 	MaxReplay int
@@ -78,16 +88,16 @@ func DefaultConfig() Config {
 
 		HealthCheckInterval: 5 * time.Second,
 		Streams: StreamsConfig{
-			StreamName:        protocol.DefaultStreamName,
-			StreamCount:       protocol.DefaultStreamCount,
-			MaxLen:            protocol.DefaultStreamMaxLen,
-			ReadCount:         protocol.DefaultStreamReadCount,
-			BlockTime:         protocol.DefaultBlockTimeInMs * time.Millisecond,
-			SessionKeyPrefix:  protocol.DefaultSessionKeyPrefix,
-			HeartbeatInterval: 5 * time.Second,
-			HeartbeatTimeout:  10 * time.Second,
-			MaxReplay:         protocol.DefaultStreamMaxLen,
-			MaxDisconnection:  2 * time.Minute,
+			StreamName:       protocol.DefaultStreamName,
+			StreamCount:      protocol.DefaultStreamCount,
+			MaxLen:           protocol.DefaultStreamMaxLen,
+			ReadCount:        protocol.DefaultStreamReadCount,
+			BlockTime:        protocol.DefaultBlockTimeInMs * time.Millisecond,
+			SessionKeyPrefix: protocol.DefaultSessionKeyPrefix,
+			MaxReplay:        protocol.DefaultStreamMaxLen,
+			MaxDisconnection: 2 * time.Minute,
 		},
+		HeartbeatInterval: 5 * time.Second,
+		HeartbeatTimeout:  10 * time.Second,
 	}
 }

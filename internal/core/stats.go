@@ -16,6 +16,8 @@ type counters struct {
 	streamReadErrors, streamGaps             atomic.Uint64
 	sessionsPersisted, sessionsRestored      atomic.Uint64
 	sessionsNotRestored                      atomic.Uint64
+	unsupportedSkipped, membersDead          atomic.Uint64
+	membersLeft                              atomic.Uint64
 	subscriptions                            atomic.Int64
 	// hardening (issue 21)
 	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
@@ -38,6 +40,9 @@ func (c *counters) snapshot() sioredis.Stats {
 		ConnectFailures:     c.connectFailures.Load(),
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
+		UnsupportedSkipped:  c.unsupportedSkipped.Load(),
+		MembersDead:         c.membersDead.Load(),
+		MembersLeft:         c.membersLeft.Load(),
 		Subscriptions:       c.subscriptions.Load(),
 
 		StreamReadErrors:    c.streamReadErrors.Load(),

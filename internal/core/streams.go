@@ -280,6 +280,28 @@ func (w *streamsWire) reply(to string, r *reply) {
 	w.a.pub.fireAndForget(false, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
 }
 
+// announce publishes a heartbeat or leave message on P#N#, as the sharded
+// format does (JSON envelopes of type 1, 2, 13). Node's 0.3.1 servers
+// ignore them (they count servers with NUMSUB).
+func (w *streamsWire) announce(ctx context.Context, m *protocol.Envelope, wait bool) error {
+	m.UID, m.Nsp = w.a.uid, w.a.name
+	payload, err := protocol.EncodeEnvelope(m)
+	if err != nil {
+		return err
+	}
+	if wait {
+		return w.a.pub.publish(ctx, false, w.bcastChan, payload)
+	}
+	w.a.pub.fireAndForget(false, w.bcastChan, payload)
+	return nil
+}
+
+// peerSubscribed: every server listens on its private channel.
+func (w *streamsWire) peerSubscribed(ctx context.Context, uid string) (bool, error) {
+	n, err := numSub(ctx, w.a.hub.rdb, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, uid), false)
+	return n > 0, err
+}
+
 func (w *streamsWire) roomChanged(string, bool) {}
 
 func (w *streamsWire) roomChannels() []string { return nil }
@@ -289,6 +311,11 @@ func (w *streamsWire) close(context.Context) { w.conn().unregister(w.stream, w.a
 // --- receiving ---
 
 func (w *streamsWire) onMessage(m *redis.Message) {
+	if protocol.IsHeartbeatPayload(m.Payload) {
+		// On the subscriber goroutine, as in the sharded format.
+		w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
+		return
+	}
 	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onEnvelope})
 }
 
