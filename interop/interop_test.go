@@ -32,7 +32,7 @@ import (
 // and clients of both languages on both.
 type env struct {
 	sharded  bool
-	streams  bool // @socket.io/redis-streams-adapter on one Redis
+	streams  bool                          // @socket.io/redis-streams-adapter on one Redis
 	subMode  redisadapter.SubscriptionMode // sharded only
 	bin      string
 	redisURL string // classic only
