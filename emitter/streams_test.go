@@ -19,8 +19,9 @@ import (
 // operations are entries of the namespace's stream, the server-side emit
 // goes over pub/sub; a client that recovers its session gets an emitter
 // broadcast it missed.
+// Not parallel: its servers' goroutines would show in the leak checks of
+// the parallel tests.
 func TestStreams(t *testing.T) {
-	t.Parallel()
 	srv := redistest.Start(t)
 	start := func(name string) *siotest.Node {
 		rdb := redis.NewClient(srv.Options())

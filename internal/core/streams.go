@@ -397,7 +397,7 @@ func applyResponse(a *Adapter, m *protocol.Envelope) {
 		a.stats.ignored.Add(1)
 		return
 	}
-	a.onReply(&reply{kind: kind, id: m.RequestID, sockets: m.Sockets, value: m.Value, count: m.ClientCount})
+	a.onReply(&reply{kind: kind, id: m.RequestID, from: m.UID, sockets: m.Sockets, value: m.Value, count: m.ClientCount})
 }
 
 // packEntry and unpackEntry carry a stream entry through the wire
