@@ -111,7 +111,7 @@ func (a *Adapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*s
 	for i, d := range r.Missed {
 		missed[i] = socketPacket(protocol.Packet{Type: protocol.EventPacketType, Data: d}, a.name).Data
 	}
-	a.restoring.add(socket.SocketId(s.Sid), r.Release, a.core.RequestsTimeout())
+	a.restoring.add(socket.SocketId(s.Sid), r.Release, a.core.HoldBound())
 	return &socket.Session{
 		SessionToPersist: &socket.SessionToPersist{
 			Sid:   socket.SocketId(s.Sid),

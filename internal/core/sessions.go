@@ -126,6 +126,16 @@ func (a *Adapter) restore(ctx context.Context, w *streamsWire, pid, offset strin
 	return &Restored{Session: s, Missed: missed, Release: hold.release}, nil
 }
 
+// holdBound is how long a restore holds the namespace's stream for the
+// socket to connect: the requests timeout, at least 10 s (a loaded server
+// can take seconds between restoring a session and connecting the socket,
+// and releasing early would lose the packets of that interval).
+func (a *Adapter) holdBound() time.Duration { return max(a.cfg().RequestsTimeout, 10*time.Second) }
+
+// HoldBound is the longest a restored session holds the namespace (see
+// [Restored]).
+func (a *Adapter) HoldBound() time.Duration { return a.holdBound() }
+
 // streamHold is a namespace worker waiting at a stream position.
 type streamHold struct {
 	pos     string
@@ -155,11 +165,13 @@ func (a *Adapter) holdStream(ctx context.Context, w *streamsWire, offset string)
 			h.pos = r.pos
 			ok := a.inbox.push(inbound{channel: w.stream, handle: func(a *Adapter, _ []byte) {
 				close(reached)
-				t := time.NewTimer(a.cfg().RequestsTimeout)
+				t := time.NewTimer(a.holdBound())
 				defer t.Stop()
 				select {
 				case <-released:
 				case <-t.C:
+					a.log.warn("restore-hold", "a restored socket did not connect in time; live delivery resumed without it",
+						"nsp", a.name, "after", a.holdBound())
 				case <-a.stop:
 				}
 			}})
