@@ -81,7 +81,7 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 	a.wire = h.format.newWire(a)
 	a.uid = a.wire.uid()
 	a.startWorker()
-	a.conns = h.acquire()
+	a.conns = h.acquire(a)
 	subs := a.wire.subscriptions()
 	for k := range subs {
 		a.subs = append(a.subs, k)
@@ -124,7 +124,7 @@ func (a *Adapter) Close() bool {
 	a.wire.close(ctx)
 	a.sub.unsubscribe(ctx, a.subs)
 	a.stopWorker()
-	a.hub.release()
+	a.hub.release(a)
 	return true
 }
 
@@ -267,9 +267,10 @@ func (a *Adapter) BroadcastFailed(err error) {
 // server more than answered, so that socket.io reports its timeout error.
 func (a *Adapter) BroadcastWithAck(p protocol.Packet, opts protocol.Options, timeout time.Duration,
 	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) {
+	start := time.Now()
 	var deadline time.Time
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+		deadline = start.Add(timeout)
 	}
 	remote := !opts.Flags.Local && !a.closed.Load()
 	servers := int64(1)
@@ -310,6 +311,9 @@ func (a *Adapter) BroadcastWithAck(p protocol.Packet, opts protocol.Options, tim
 	if id != "" {
 		a.acks.remove(id)
 	}
+	if remote {
+		a.requestDone(KindBroadcast.String(), start, req.outcome(a.closed.Load()))
+	}
 	// The operator asks ServerCount right after: answer with the count the
 	// request was sent to.
 	a.rememberCount(req.servers())
@@ -327,14 +331,14 @@ func (a *Adapter) PublishSocketsOp(kind Kind, opts protocol.Options, rooms []str
 		a.log.warn("encode", "socket operation not published", "nsp", a.name, "err", err)
 		return
 	}
-	a.wire.fireAndForget(payload)
+	a.wire.fireAndForget(kind, payload)
 }
 
 // FetchSockets asks every other server for its sockets matching opts and
 // returns theirs. When a server does not answer before ctx is done, it
 // returns the sockets collected so far and an error wrapping ErrTimeout.
 func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]protocol.SocketInfo, error) {
-	req, err := a.ask(ctx, &request{kind: KindFetchSockets, opts: opts})
+	req, err := a.askTimed(ctx, &request{kind: KindFetchSockets, opts: opts})
 	if req == nil {
 		return nil, err
 	}
@@ -345,7 +349,7 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]pr
 
 // AllRooms returns the rooms of every other server.
 func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
-	req, err := a.ask(ctx, &request{kind: KindAllRooms})
+	req, err := a.askTimed(ctx, &request{kind: KindAllRooms})
 	if req == nil {
 		return nil, err
 	}
@@ -361,7 +365,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
 	if err != nil {
 		return fmt.Errorf("sioredis: serverSideEmit: %w", err)
 	}
-	if err := a.wire.publishRequest(ctx, payload); err != nil {
+	if err := a.wire.publishRequest(ctx, KindServerSideEmit, payload); err != nil {
 		return a.failed("serverSideEmit", err)
 	}
 	return nil
@@ -371,7 +375,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
 // handlers and returns one answer per server. On timeout it returns the
 // answers so far and an error wrapping ErrTimeout.
 func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, data []any) ([]any, error) {
-	req, err := a.ask(ctx, &request{kind: KindServerSideEmit, data: data, withAck: true})
+	req, err := a.askTimed(ctx, &request{kind: KindServerSideEmit, data: data, withAck: true})
 	if req == nil {
 		return nil, err
 	}
@@ -402,7 +406,7 @@ func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) 
 	req := newPendingRequest(r.kind, int(n-1))
 	a.requests.put(r.id, req)
 	defer a.requests.remove(r.id)
-	if err := a.wire.publishRequest(ctx, payload); err != nil {
+	if err := a.wire.publishRequest(ctx, r.kind, payload); err != nil {
 		return req, a.failed(what, err)
 	}
 	if !req.wait(ctx, a.stop) {
@@ -460,6 +464,9 @@ type reply struct {
 
 // onRequest applies another server's operation, on the worker.
 func (a *Adapter) onRequest(r *request) {
+	if r.kind > 0 && r.kind <= KindAllRooms {
+		a.received(r.kind.String())
+	}
 	switch r.kind {
 	case KindBroadcast:
 		opts := r.opts
@@ -517,8 +524,10 @@ func (a *Adapter) onReply(r *reply) {
 	if ack, ok := a.acks.get(r.id); ok {
 		switch r.kind {
 		case KindBroadcastClientCount:
+			a.received(r.kind.String())
 			ack.onCount(uint64(r.count))
 		case KindBroadcastAck:
+			a.received(r.kind.String())
 			ack.onAck([]any{r.value}, nil)
 		default:
 			a.stats.ignored.Add(1)
@@ -545,11 +554,14 @@ func (a *Adapter) onReply(r *reply) {
 	}
 	if fill == nil || !req.answer(kind, fill) {
 		a.stats.ignored.Add(1)
+		return
 	}
+	a.received(replyLabel(kind))
 }
 
 // decodeError counts and logs an undecodable message.
 func (a *Adapter) decodeError(channel string, err error) {
 	a.stats.decodeErrors.Add(1)
+	a.hub.obs.Undecodable(a.name)
 	a.log.warn("decode:"+channel, "undecodable message dropped", "nsp", a.name, "channel", channel, "err", err)
 }

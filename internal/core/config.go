@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -28,6 +29,8 @@ type Config struct {
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+	// Observer receives the adapter's events for metrics (nil: none).
+	Observer sioredis.Observer
 }
 
 // DefaultConfig returns the defaults, Node's where Node has the option.

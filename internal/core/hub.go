@@ -38,16 +38,25 @@ type Hub struct {
 	format Format
 	stats  counters
 	log    *rateLog
+	obs    sioredis.Observer // never nil
 
-	mu   sync.Mutex
-	refs int
-	pub  *publisher
-	sub  pubsubConn
+	mu       sync.Mutex
+	refs     int
+	pub      *publisher
+	sub      pubsubConn
+	adapters map[*Adapter]struct{} // open namespaces, for the inbox depth
 }
 
 // NewHub returns the hub of one server. rdb stays owned by the caller.
 func NewHub(rdb redis.UniversalClient, format Format, cfg Config) *Hub {
-	return &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger)}
+	h := &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger), obs: cfg.Observer,
+		adapters: map[*Adapter]struct{}{}}
+	if h.obs == nil {
+		h.obs = nopObserver{}
+	} else {
+		h.obs.Attach(h.Stats)
+	}
+	return h
 }
 
 // Config returns the hub's configuration.
@@ -57,6 +66,14 @@ func (h *Hub) Config() Config { return h.cfg }
 func (h *Hub) Stats() sioredis.Stats {
 	s := h.stats.snapshot()
 	s.Healthy = h.Healthy()
+	h.mu.Lock()
+	if h.pub != nil {
+		s.PublishQueueDepth = int64(len(h.pub.queue))
+	}
+	for a := range h.adapters {
+		s.InboxDepth += int64(a.inbox.depth())
+	}
+	h.mu.Unlock()
 	return s
 }
 
@@ -90,20 +107,22 @@ type conns struct {
 }
 
 // acquire starts the shared connections on first use.
-func (h *Hub) acquire() conns {
+func (h *Hub) acquire(a *Adapter) conns {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.adapters[a] = struct{}{}
 	h.refs++
 	if h.refs == 1 {
-		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log)
+		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
 		h.sub = h.format.connect(h)
 	}
 	return conns{pub: h.pub, sub: h.sub}
 }
 
 // release stops the shared connections when the last namespace closes.
-func (h *Hub) release() {
+func (h *Hub) release(a *Adapter) {
 	h.mu.Lock()
+	delete(h.adapters, a)
 	h.refs--
 	if h.refs > 0 {
 		h.mu.Unlock()

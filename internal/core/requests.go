@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -231,6 +232,25 @@ func (a *ackRequest) check() {
 			close(a.done)
 		}
 	}
+}
+
+// outcome tells how the request ended, once wait returned; closed tells
+// whether the adapter was closed meanwhile.
+func (a *ackRequest) outcome(closed bool) sioredis.RequestOutcome {
+	select {
+	case <-a.done:
+		return sioredis.OutcomeComplete
+	default:
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case closed:
+		return sioredis.OutcomeFailed
+	case a.serversHeard > 0 || a.acks > 0:
+		return sioredis.OutcomePartial
+	}
+	return sioredis.OutcomeTimeout
 }
 
 // wait blocks until complete, the deadline (none if zero) or stop, then

@@ -14,6 +14,7 @@ type counters struct {
 	healthCheckFailures, connectFailures     atomic.Uint64
 	subscribeRefused, masterSwitches         atomic.Uint64
 	subscriptions                            atomic.Int64
+	publishLatency, requestLatency           latency
 }
 
 func (c *counters) snapshot() sioredis.Stats {
@@ -33,5 +34,7 @@ func (c *counters) snapshot() sioredis.Stats {
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+		PublishLatency:      c.publishLatency.summary(),
+		RequestLatency:      c.requestLatency.summary(),
 	}
 }
