@@ -48,7 +48,7 @@ type Collector struct {
 
 	mu      sync.Mutex
 	sources []func() sioredis.Stats
-	members []func() int
+	memberSources []func() int
 }
 
 var (
@@ -130,7 +130,7 @@ func (c *Collector) Attach(stats func() sioredis.Stats) {
 func (c *Collector) WatchMembers(count func() int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.members = append(c.members, count)
+	c.memberSources = append(c.memberSources, count)
 }
 
 // Published implements sioredis.Observer.
@@ -186,7 +186,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.mu.Lock()
 	sources := append([]func() sioredis.Stats(nil), c.sources...)
-	members := append([]func() int(nil), c.members...)
+	members := append([]func() int(nil), c.memberSources...)
 	c.mu.Unlock()
 	if len(sources) > 0 {
 		var sum sioredis.Stats

@@ -552,11 +552,14 @@ func (a *Adapter) onReply(r *reply) {
 	case KindServerSideEmit:
 		fill = func(p *pendingRequest) { p.values = append(p.values, r.value) }
 	}
-	if fill == nil || !req.answer(kind, fill) {
+	if fill == nil || kind != req.kind {
 		a.stats.ignored.Add(1)
 		return
 	}
+	// Counted first: the answer that completes the request releases its
+	// caller.
 	a.received(replyLabel(kind))
+	req.answer(kind, fill)
 }
 
 // decodeError counts and logs an undecodable message.
