@@ -44,10 +44,10 @@ type Collector struct {
 	publishDuration, requestDuration                         *prometheus.HistogramVec
 
 	inboxDepth, publishQueueDepth, subscriptions, healthy, members *prometheus.Desc
-	reconnects, connectFailures, healthCheckFailures              *prometheus.Desc
+	reconnects, connectFailures, healthCheckFailures               *prometheus.Desc
 
-	mu      sync.Mutex
-	sources []func() sioredis.Stats
+	mu            sync.Mutex
+	sources       []func() sioredis.Stats
 	memberSources []func() int
 }
 
