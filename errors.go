@@ -19,4 +19,13 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (allRooms in the sharded format, as in Node).
 	ErrNotSupported = errors.New("sioredis: not supported by this wire format")
+	// ErrInvalidNamespace is wrapped by the error for a namespace whose
+	// name contains '#', the channel separator: its channels would be
+	// another namespace's room channels ("/a#b" and room "b" of "/a" are
+	// both P#/a#b#). Such a namespace is never shared through Redis.
+	ErrInvalidNamespace = errors.New("sioredis: namespace name contains '#'")
+	// ErrAnswerTooLarge is wrapped by the error of a fetchSockets whose
+	// answer from some server exceeded the answer limit: that server sent
+	// an empty answer instead (counted in Stats.AnswersTooLarge on it).
+	ErrAnswerTooLarge = errors.New("sioredis: fetchSockets answer too large")
 )

@@ -54,6 +54,28 @@ type Stats struct {
 	// Healthy is false while a subscriber connection is down, unproven (no
 	// reply to its last health check yet) or missing a wanted subscription.
 	Healthy bool `json:"healthy"`
+	// RefusedNamespaces counts namespaces served without Redis because
+	// their name contains '#' (ErrInvalidNamespace).
+	RefusedNamespaces uint64 `json:"refusedNamespaces"`
+	// AnswersTooLarge counts fetchSockets answers this server did not send
+	// whole because they exceeded the answer limit (an empty answer
+	// marked too large went instead), and answers it received so marked.
+	AnswersTooLarge uint64 `json:"answersTooLarge"`
+	// DescriptionsTrimmed counts sockets described in a fetchSockets
+	// answer without their handshake or data because that description
+	// exceeded the per-socket limit.
+	DescriptionsTrimmed uint64 `json:"descriptionsTrimmed"`
+	// InboxBytesDropped counts received messages dropped because a
+	// namespace inbox held its byte budget already, or because they
+	// exceeded the message size limit before being copied.
+	InboxBytesDropped uint64 `json:"inboxBytesDropped"`
+	// RejectedPackets counts broadcasts dropped because their packet was
+	// not an EVENT or BINARY_EVENT (a principal allowed to publish
+	// broadcasts must not disconnect clients).
+	RejectedPackets uint64 `json:"rejectedPackets"`
+	// RoomsFiltered counts room channels the sharded dynamic modes did not
+	// subscribe because the room filter refused them (WithRoomFilter).
+	RoomsFiltered uint64 `json:"roomsFiltered"`
 	// InboxDepth is the number of received messages waiting for (or being
 	// applied by) their namespace's worker, over all namespaces. It rises
 	// when handlers are slower than the traffic; at WithInboxSize per

@@ -33,6 +33,11 @@ var (
 	// that cannot be put on the wire (a channel, NaN, a function nested in a
 	// map...).
 	ErrUnsupportedValue = protocol.ErrUnsupportedValue
+	// ErrInvalidNamespace is wrapped by the error of every call on an
+	// emitter for a namespace whose name contains '#': its channels would
+	// be another namespace's room channels, and servers do not share such
+	// a namespace through Redis.
+	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
 )
 
 // socketReserved are the event names a socket cannot emit (Node's
@@ -456,6 +461,9 @@ func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) e
 // publishReach publishes and returns Redis' count of receivers.
 func (e *Emitter) publishReach(ctx context.Context, channel string, payload []byte) (int64, error) {
 	var n int64
+	if strings.Contains(e.nsp, "#") {
+		return 0, fmt.Errorf("sioredis: namespace %q: %w", e.nsp, ErrInvalidNamespace)
+	}
 	var err error
 	if e.cfg.sharded {
 		n, err = e.rdb.SPublish(ctx, channel, payload).Result()

@@ -59,7 +59,16 @@ func newBuilder(rdb redis.UniversalClient, format core.Format, opts []Option) *B
 // namespace; it subscribes the namespace's channels and waits (at most the
 // requests timeout) until Redis confirms them, so that a message published
 // right after the server starts is not missed.
+//
+// A namespace whose name contains '#' gets socket.io's in-memory adapter
+// instead (its sockets are served by this server only): its channels would
+// be another namespace's room channels. It is counted in
+// Stats.RefusedNamespaces and logged (see [ErrInvalidNamespace]). Dynamic
+// namespaces named from user input should exclude '#' in their regexp.
 func (b *Builder) New(nsp socket.Namespace) socket.Adapter {
+	if err := b.hub.CheckNamespace(nsp.Name()); err != nil {
+		return socket.NewAdapter(nsp)
+	}
 	return newAdapter(b, nsp)
 }
 

@@ -19,6 +19,12 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (AllRooms with the sharded adapter).
 	ErrNotSupported = sioredis.ErrNotSupported
+	// ErrInvalidNamespace is wrapped by the error logged for a namespace
+	// whose name contains '#' (see [Builder.New]).
+	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
+	// ErrAnswerTooLarge is wrapped by the error of a fetchSockets when a
+	// server's answer exceeded the answer limit ([WithMaxAnswerBytes]).
+	ErrAnswerTooLarge = sioredis.ErrAnswerTooLarge
 )
 
 func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

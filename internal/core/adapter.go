@@ -88,7 +88,7 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.RequestsTimeout)
 	defer cancel()
-	if err := a.sub.subscribe(ctx, subs); err != nil {
+	if err := a.sub.subscribe(ctx, a, subs); err != nil {
 		a.log.warn("subscribe", "namespace not subscribed yet; retried until Redis confirms it",
 			"nsp", a.name, "err", err)
 	}
@@ -122,7 +122,7 @@ func (a *Adapter) Close() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	a.wire.close(ctx)
-	a.sub.unsubscribe(ctx, a.subs)
+	a.sub.unsubscribe(ctx, a, a.subs)
 	a.stopWorker()
 	a.hub.release(a)
 	return true

@@ -12,6 +12,9 @@ var (
 	ErrClosed       = sioredis.ErrClosed
 	ErrQueueFull    = sioredis.ErrQueueFull
 	ErrNotSupported = sioredis.ErrNotSupported
+
+	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
+	ErrAnswerTooLarge   = sioredis.ErrAnswerTooLarge
 )
 
 func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -43,7 +43,7 @@ type Hub struct {
 	mu       sync.Mutex
 	refs     int
 	pub      *publisher
-	sub      pubsubConn
+	sub      *subscriptions
 	adapters map[*Adapter]struct{} // open namespaces, for the inbox depth
 }
 
@@ -103,7 +103,7 @@ func (h *Hub) WaitHealthy(ctx context.Context) error {
 // closes sees a closed publisher (ErrClosed), never a nil one.
 type conns struct {
 	pub *publisher
-	sub pubsubConn
+	sub *subscriptions
 }
 
 // acquire starts the shared connections on first use.
@@ -114,7 +114,7 @@ func (h *Hub) acquire(a *Adapter) conns {
 	h.refs++
 	if h.refs == 1 {
 		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
-		h.sub = h.format.connect(h)
+		h.sub = newSubscriptions(h.format.connect(h))
 	}
 	return conns{pub: h.pub, sub: h.sub}
 }

@@ -191,6 +191,11 @@ func (w *shardedWire) onEnvelope(a *Adapter, payload []byte) {
 		a.decodeError(w.bcastChan, err)
 		return
 	}
+	w.handleEnvelope(a, m)
+}
+
+// handleEnvelope applies a decoded message from the main or a room channel.
+func (w *shardedWire) handleEnvelope(a *Adapter, m *protocol.Envelope) {
 	if m.UID == a.uid || m.Nsp != a.name {
 		a.stats.ignored.Add(1)
 		return
@@ -231,6 +236,27 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 }
 
 // --- room channels (dynamic modes) ---
+
+// onRoomMessage handles a message from a room channel. Node publishes only
+// broadcasts without acknowledgement there; anything else is dropped, so a
+// room named after a server's uid (its channel is that server's private
+// channel) cannot make the server handle its answers twice.
+func (w *shardedWire) onRoomMessage(m *redis.Message) {
+	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onRoomEnvelope})
+}
+
+func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {
+	m, err := protocol.DecodeEnvelope(payload)
+	if err != nil {
+		a.decodeError(w.bcastChan, err)
+		return
+	}
+	if m.Type != protocol.MsgBroadcast || m.HasRequestID {
+		a.stats.ignored.Add(1)
+		return
+	}
+	w.handleEnvelope(a, m)
+}
 
 // wantsChannel tells whether a local room gets its own channel. Dynamic mode
 // skips socket-id rooms, except Go socket ids: Node publishers only send
@@ -294,14 +320,14 @@ func (w *shardedWire) syncRooms() {
 			for i, ch := range del {
 				subs[i] = sub{kindShard, ch}
 			}
-			w.a.sub.unsubscribe(ctx, subs)
+			w.a.sub.unsubscribe(ctx, w, subs)
 		}
 		if len(add) > 0 {
 			subs := make(map[sub]handler, len(add))
 			for _, ch := range add {
-				subs[sub{kindShard, ch}] = w.onMessage
+				subs[sub{kindShard, ch}] = w.onRoomMessage
 			}
-			if err := w.a.sub.subscribe(ctx, subs); err != nil {
+			if err := w.a.sub.subscribe(ctx, w, subs); err != nil {
 				w.a.log.warn("room-subscribe", "room channel not subscribed yet", "nsp", w.a.name, "err", err)
 			}
 		}
@@ -326,7 +352,7 @@ func (w *shardedWire) close(ctx context.Context) {
 	w.active = map[string]bool{}
 	w.mu.Unlock()
 	if len(subs) > 0 {
-		w.a.sub.unsubscribe(ctx, subs)
+		w.a.sub.unsubscribe(ctx, w, subs)
 	}
 }
 

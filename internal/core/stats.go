@@ -15,6 +15,9 @@ type counters struct {
 	subscribeRefused, masterSwitches         atomic.Uint64
 	subscriptions                            atomic.Int64
 	publishLatency, requestLatency           latency
+	// hardening (issue 21)
+	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
+	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
 }
 
 func (c *counters) snapshot() sioredis.Stats {
@@ -36,5 +39,12 @@ func (c *counters) snapshot() sioredis.Stats {
 		Subscriptions:       c.subscriptions.Load(),
 		PublishLatency:      c.publishLatency.summary(),
 		RequestLatency:      c.requestLatency.summary(),
+
+		RefusedNamespaces:   c.refusedNamespaces.Load(),
+		AnswersTooLarge:     c.answersTooLarge.Load(),
+		DescriptionsTrimmed: c.descriptionsTrimmed.Load(),
+		InboxBytesDropped:   c.inboxBytesDropped.Load(),
+		RejectedPackets:     c.rejectedPackets.Load(),
+		RoomsFiltered:       c.roomsFiltered.Load(),
 	}
 }

@@ -84,8 +84,26 @@ type Envelope struct {
 // unless the data of a type that may carry binary (3, 8, 9, 10, 12) holds
 // binary, in which case the whole envelope is msgpack.
 func EncodeEnvelope(m *Envelope) ([]byte, error) {
-	var data obj
-	binaryCapable := false
+	data, binaryCapable, err := envelopeData(m)
+	if err != nil {
+		return nil, err
+	}
+	env := obj{{"type", int(m.Type)}}
+	if data != nil {
+		env = append(env, kv{"data", data})
+	}
+	env = append(env, kv{"uid", m.UID}, kv{"nsp", m.Nsp})
+	if m.Msgpack || (binaryCapable && HasBinary(data)) {
+		return marshalMsgpack(env)
+	}
+	return marshalJSON(env)
+}
+
+// envelopeData builds the data object of an envelope (nil for the types
+// without data) and tells whether its type may carry binary (3, 8, 9, 10,
+// 12), the types socket.io-adapter and the streams adapter send as msgpack
+// when their data holds binary.
+func envelopeData(m *Envelope) (data obj, binaryCapable bool, err error) {
 	switch m.Type {
 	case MsgInitialHeartbeat, MsgHeartbeat, MsgAdapterClose:
 	case MsgBroadcast:
@@ -105,14 +123,14 @@ func EncodeEnvelope(m *Envelope) ([]byte, error) {
 		binaryCapable = true
 		socks, err := socketsWire(m.Sockets, m.Msgpack)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		data = obj{{"requestId", m.RequestID}, {"sockets", socks}}
 	case MsgServerSideEmit:
 		binaryCapable = true
 		emit, err := ToWire(m.EmitData)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if m.RequestID != "" {
 			data = obj{{"requestId", m.RequestID}}
@@ -122,23 +140,15 @@ func EncodeEnvelope(m *Envelope) ([]byte, error) {
 		binaryCapable = true
 		v, err := ToWire(m.Value)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		data = obj{{"requestId", m.RequestID}, {"packet", v}}
 	case MsgBroadcastClientCount:
 		data = obj{{"requestId", m.RequestID}, {"clientCount", m.ClientCount}}
 	default:
-		return nil, fmt.Errorf("sioredis: cannot encode envelope type %d", m.Type)
+		return nil, false, fmt.Errorf("sioredis: cannot encode envelope type %d", m.Type)
 	}
-	env := obj{{"type", int(m.Type)}}
-	if data != nil {
-		env = append(env, kv{"data", data})
-	}
-	env = append(env, kv{"uid", m.UID}, kv{"nsp", m.Nsp})
-	if m.Msgpack || (binaryCapable && HasBinary(data)) {
-		return marshalMsgpack(env)
-	}
-	return marshalJSON(env)
+	return data, binaryCapable, nil
 }
 
 // DecodeEnvelope decodes an envelope, JSON when the first byte is '{',

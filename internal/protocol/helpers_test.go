@@ -28,10 +28,10 @@ type nodeVector struct {
 	Fields  json.RawMessage `json:"fields"`
 }
 
-// isStreams reports vectors of the Redis streams adapter (V11 in the JSON
-// file, docs/protocol.md §5): out of scope for this package.
+// isStreams reports vectors of the Redis streams adapter (V11-V13 in the
+// JSON file, docs/protocol.md §5), checked by TestStreamsVectors.
 func (v nodeVector) isStreams() bool {
-	return v.Section == "V11" || v.Format == "fields"
+	return v.Section == "V11" || v.Section == "V12" || v.Section == "V13" || v.Format == "fields"
 }
 
 // payload returns the exact bytes Node published: the hex for msgpack, the

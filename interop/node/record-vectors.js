@@ -557,6 +557,47 @@ async function streamsAdapter(r) {
       data: { user: "bob" },
     });
   });
+
+  const title12 =
+    "streams adapter: serverSideEmit with and without ack, broadcast with ack (PUB/SUB), socketsLeave, disconnectSockets (XADD)";
+  ioTB.on("ping", (n, cb) => cb(`pong-${n}`));
+  ioTB.on("notify", () => {});
+  await r.step("V12", title12, ["V12.1"], async () => {
+    ioTA.serverSideEmit("notify", { a: 1 });
+  });
+  await r.step("V12", title12, ["V12.2", "V12.3"], async () => {
+    queueIds(hexId("3333333333333333"));
+    await ioTA.serverSideEmitWithAck("ping", 3);
+  });
+  await r.step("V12", title12, ["V12.4", "V12.5", "V12.6"], async () => {
+    queueIds(hexId("4444444444444444"));
+    await ioTA.timeout(2000).to("room1").emitWithAck("question", "q?");
+  });
+  await r.step("V12", title12, ["V12.7"], async () => {
+    ioTA.in("room1").socketsLeave("room5");
+    await waitFor("room5 gone on TB", () => !ioTB.of("/").adapter.rooms.has("room5"));
+  });
+  await r.step("V12", title12, ["V12.8"], async () => {
+    ioTA.except("room9").disconnectSockets();
+    await waitFor("fixture disconnected", () => ioTB.of("/").sockets.size === 0);
+  });
+  await r.closeAll();
+
+  // streamCount: each namespace goes to streamName-(hashCode(nsp) % count).
+  const title13 = "streams adapter with streamCount 3 and maxLen 500: broadcasts in /, /admin and /chat";
+  queueIds(hexId("e7e7e7e7e7e7e7e7"));
+  const { io: ioTC } = await r.server({ adapter: streams.createAdapter(await r.client("TC"), { streamCount: 3, maxLen: 500 }) });
+  queueIds(hexId("e8e8e8e8e8e8e8e8"));
+  ioTC.of("/admin");
+  queueIds(hexId("e9e9e9e9e9e9e9e9"));
+  ioTC.of("/chat");
+  await r.step("V13", title13, ["V13.1", "V13.2", "V13.3"], async () => {
+    ioTC.emit("a", 1);
+    await waitFor("V13.1", () => r.captured().length >= 1);
+    ioTC.of("/admin").emit("b", 2);
+    await waitFor("V13.2", () => r.captured().length >= 2);
+    ioTC.of("/chat").emit("c", 3.5);
+  });
   await r.closeAll();
 }
 
