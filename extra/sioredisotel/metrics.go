@@ -185,8 +185,9 @@ func (m *Metrics) Attach(stats func() sioredis.Stats) {
 }
 
 // WatchMembers adds a source of the live members gauge (sioredis.members),
-// e.g. func() int { return len(builder.Members()) }. Without one the gauge
-// is not observed.
+// e.g. one plus the servers of "/" in builder.Members() (redisadapter's
+// membership lists the other Go servers, per namespace). Without one the
+// gauge is not observed.
 func (m *Metrics) WatchMembers(count func() int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -125,8 +125,9 @@ func (c *Collector) Attach(stats func() sioredis.Stats) {
 }
 
 // WatchMembers adds a source of the live members gauge (sioredis_members),
-// e.g. func() int { return len(builder.Members()) }. Without one the gauge
-// is not exported.
+// e.g. one plus the servers of "/" in builder.Members() (redisadapter's
+// membership lists the other Go servers, per namespace). Without one the
+// gauge is not exported.
 func (c *Collector) WatchMembers(count func() int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -29,6 +29,19 @@ type Config struct {
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+	// HeartbeatInterval is how often a server announces itself to the
+	// others of each namespace.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout is how long a server may stay unheard before it is
+	// declared dead.
+	HeartbeatTimeout time.Duration
+	// MemberListener, if set, is told about joins and departures, on a
+	// goroutine of its own per namespace; it must not block for long.
+	MemberListener func(sioredis.MemberEvent)
+	// Capabilities, if not nil, restricts the request kinds this server
+	// answers and announces (capability names, see [Capabilities]); tests
+	// use it to play an older server.
+	Capabilities []string
 	// Observer receives the adapter's events for metrics (nil: none).
 	Observer sioredis.Observer
 }
@@ -44,5 +57,7 @@ func DefaultConfig() Config {
 		PublishQueueSize: 8192,
 
 		HealthCheckInterval: 5 * time.Second,
+		HeartbeatInterval:   5 * time.Second,
+		HeartbeatTimeout:    10 * time.Second,
 	}
 }

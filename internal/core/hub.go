@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -40,17 +42,19 @@ type Hub struct {
 	log    *rateLog
 	obs    sioredis.Observer // never nil
 
-	mu       sync.Mutex
-	refs     int
-	pub      *publisher
-	sub      *subscriptions
-	adapters map[*Adapter]struct{} // open namespaces, for the inbox depth
+	// adapters are the open namespace adapters (Members).
+	amu      sync.Mutex
+	adapters map[*Adapter]struct{}
+
+	mu   sync.Mutex
+	refs int
+	pub  *publisher
+	sub  *subscriptions
 }
 
 // NewHub returns the hub of one server. rdb stays owned by the caller.
 func NewHub(rdb redis.UniversalClient, format Format, cfg Config) *Hub {
-	h := &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger), obs: cfg.Observer,
-		adapters: map[*Adapter]struct{}{}}
+	h := &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger), obs: cfg.Observer}
 	if h.obs == nil {
 		h.obs = nopObserver{}
 	} else {
@@ -70,10 +74,12 @@ func (h *Hub) Stats() sioredis.Stats {
 	if h.pub != nil {
 		s.PublishQueueDepth = int64(len(h.pub.queue))
 	}
+	h.mu.Unlock()
+	h.amu.Lock()
 	for a := range h.adapters {
 		s.InboxDepth += int64(a.inbox.depth())
 	}
-	h.mu.Unlock()
+	h.amu.Unlock()
 	return s
 }
 
@@ -98,6 +104,38 @@ func (h *Hub) WaitHealthy(ctx context.Context) error {
 	return sub.waitUp(ctx)
 }
 
+// Members lists the live Go servers of every open namespace (one entry per
+// server and namespace), this server excluded, by namespace then uid.
+func (h *Hub) Members() []sioredis.Member {
+	h.amu.Lock()
+	as := make([]*Adapter, 0, len(h.adapters))
+	for a := range h.adapters {
+		as = append(as, a)
+	}
+	h.amu.Unlock()
+	var out []sioredis.Member
+	for _, a := range as {
+		out = append(out, a.Members()...)
+	}
+	slices.SortStableFunc(out, func(x, y sioredis.Member) int { return strings.Compare(x.Namespace, y.Namespace) })
+	return out
+}
+
+func (h *Hub) register(a *Adapter) {
+	h.amu.Lock()
+	defer h.amu.Unlock()
+	if h.adapters == nil {
+		h.adapters = map[*Adapter]struct{}{}
+	}
+	h.adapters[a] = struct{}{}
+}
+
+func (h *Hub) unregister(a *Adapter) {
+	h.amu.Lock()
+	defer h.amu.Unlock()
+	delete(h.adapters, a)
+}
+
 // conns are the connections a namespace got from its hub. An adapter keeps
 // the pointers it got, so a request still running while the last namespace
 // closes sees a closed publisher (ErrClosed), never a nil one.
@@ -107,10 +145,9 @@ type conns struct {
 }
 
 // acquire starts the shared connections on first use.
-func (h *Hub) acquire(a *Adapter) conns {
+func (h *Hub) acquire() conns {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.adapters[a] = struct{}{}
 	h.refs++
 	if h.refs == 1 {
 		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
@@ -120,9 +157,8 @@ func (h *Hub) acquire(a *Adapter) conns {
 }
 
 // release stops the shared connections when the last namespace closes.
-func (h *Hub) release(a *Adapter) {
+func (h *Hub) release() {
 	h.mu.Lock()
-	delete(h.adapters, a)
 	h.refs--
 	if h.refs > 0 {
 		h.mu.Unlock()

@@ -24,6 +24,9 @@ func (nopObserver) RequestDone(string, string, sioredis.RequestOutcome, time.Dur
 // unknownKind labels a message dropped before it was decoded.
 const unknownKind = "unknown"
 
+// heartbeatKind labels the membership announcements.
+const heartbeatKind = "heartbeat"
+
 // socketOpResponse labels the answer to a pre-8.0 single-socket operation.
 const socketOpResponse = "socketOpResponse"
 
@@ -56,6 +59,8 @@ func outcome(err error, answered int) sioredis.RequestOutcome {
 	switch {
 	case err == nil:
 		return sioredis.OutcomeComplete
+	case errors.Is(err, ErrServerGone):
+		return sioredis.OutcomePartial // a server died or left unanswered
 	case !errors.Is(err, ErrTimeout):
 		return sioredis.OutcomeFailed
 	case answered > 0:

@@ -32,8 +32,17 @@ func newMetrics(h *Host) *metrics {
 		}),
 	}
 	m.reg.MustRegister(m.adapter, m.clients, m.chats)
-	// The live members are the hosts heard from within HostTimeout.
-	m.adapter.WatchMembers(func() int { return len(h.Cluster()) })
+	// The live members of "/": the other Go servers the adapter's
+	// membership heartbeats announce (Builder.Members), and this one.
+	m.adapter.WatchMembers(func() int {
+		n := 1
+		for _, mb := range h.builder.Members() {
+			if mb.Namespace == "/" {
+				n++
+			}
+		}
+		return n
+	})
 	return m
 }
 
