@@ -6,15 +6,19 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis"
 )
 
 // publishItem is one PUBLISH or SPUBLISH waiting in the queue. done is nil
 // for fire-and-forget messages.
 type publishItem struct {
-	sharded bool
-	channel string
-	payload []byte
-	done    chan error
+	sharded   bool
+	channel   string
+	payload   []byte
+	done      chan error
+	nsp, kind string    // for the observer
+	queued    time.Time // for the publish latency
 }
 
 // publisher owns every write to Redis pub/sub of one builder. A single
@@ -29,12 +33,13 @@ type publisher struct {
 	timeout time.Duration
 	stats   *counters
 	log     *rateLog
+	obs     sioredis.Observer
 	flushBy time.Time // set by close before stop is closed
 }
 
 const maxBatch = 256
 
-func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
+func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog, obs sioredis.Observer) *publisher {
 	p := &publisher{
 		rdb:     rdb,
 		queue:   make(chan *publishItem, size),
@@ -43,30 +48,36 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 		timeout: timeout,
 		stats:   stats,
 		log:     log,
+		obs:     obs,
 	}
 	go p.run()
 	return p
 }
 
-// fireAndForget queues a message without waiting. A full queue drops it.
-func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) {
+// fireAndForget queues a message of namespace nsp without waiting. A full
+// queue drops it.
+func (p *publisher) fireAndForget(nsp, kind string, sharded bool, channel string, payload []byte) {
 	select {
 	case <-p.stop:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropClosing)
 		return
 	default:
 	}
 	select {
-	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
+	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload, nsp: nsp, kind: kind, queued: time.Now()}:
 	default:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
 	}
 }
 
-// publish queues a message and waits until Redis accepted it.
-func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
-	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)}
+// publish queues a message of namespace nsp and waits until Redis accepted
+// it.
+func (p *publisher) publish(ctx context.Context, nsp, kind string, sharded bool, channel string, payload []byte) error {
+	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1),
+		nsp: nsp, kind: kind, queued: time.Now()}
 	select {
 	case <-p.stop:
 		return ErrClosed
@@ -80,6 +91,7 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 		// A request behind a full queue would only wait for its own
 		// timeout: fail now.
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		return fmt.Errorf("sioredis: publish to %s: %w", channel, ErrQueueFull)
 	}
 	select {
@@ -149,6 +161,7 @@ func (p *publisher) flush() {
 		if ctx.Err() != nil {
 			for _, it := range batch {
 				p.stats.publishDropped.Add(1)
+				p.obs.Dropped(it.nsp, it.kind, sioredis.DropClosing)
 				if it.done != nil {
 					it.done <- ErrClosed
 				}
@@ -185,8 +198,10 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			errs[i] = c.Err()
 		}
 	}
+	now := time.Now()
 	for i, it := range batch {
 		err := errs[i]
+		d := now.Sub(it.queued)
 		if err != nil {
 			p.stats.publishErrors.Add(1)
 			if it.done == nil {
@@ -194,7 +209,9 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			}
 		} else {
 			p.stats.published.Add(1)
+			p.stats.publishLatency.record(d)
 		}
+		p.obs.Published(it.nsp, it.kind, d, err)
 		if it.done != nil {
 			it.done <- err
 		}
