@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
@@ -125,5 +126,17 @@ func TestPartialErrorCauses(t *testing.T) {
 	if !errors.As(err, &pe) || !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) ||
 		a.stats.requestTimeouts.Load() != 1 {
 		t.Fatalf("expired: %v, timeouts %d", err, a.stats.requestTimeouts.Load())
+	}
+}
+
+// TestPeersBounded: a flood of made-up uids cannot grow the member table
+// without bound; the excess is counted as ignored.
+func TestPeersBounded(t *testing.T) {
+	m := testMembership(t)
+	for i := range maxPeers + 10 {
+		m.onHeartbeat(heartbeat(fmt.Sprint("u", i)))
+	}
+	if n := len(m.members()); n != maxPeers || m.a.stats.ignored.Load() != 10 {
+		t.Fatalf("%d members, %d ignored", n, m.a.stats.ignored.Load())
 	}
 }
