@@ -30,6 +30,15 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the bench servers built for the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildServers builds both bench servers once per test binary.
 func buildServers(t *testing.T) (v2, v3 string) {
 	t.Helper()
