@@ -42,6 +42,8 @@ type Config struct {
 	// answers and announces (capability names, see [Capabilities]); tests
 	// use it to play an older server.
 	Capabilities []string
+	// Observer receives the adapter's events for metrics (nil: none).
+	Observer sioredis.Observer
 	// Streams configures the streams format.
 	Streams StreamsConfig
 }

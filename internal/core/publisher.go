@@ -6,19 +6,24 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis"
 )
 
 // publishItem is one PUBLISH, SPUBLISH or XADD (xadd set) waiting in the
-// queue. done is nil for fire-and-forget messages; an XADD that is waited
-// for gets the entry id in id before done is signalled.
+// queue, or another command (cmd set). done is nil for fire-and-forget
+// messages; an XADD that is waited for gets the entry id in id before done
+// is signalled.
 type publishItem struct {
-	sharded bool
-	channel string
-	payload []byte
-	xadd    *redis.XAddArgs
-	cmd     []any // any other command (SET of a session)
-	id      string
-	done    chan error
+	sharded   bool
+	channel   string
+	payload   []byte
+	xadd      *redis.XAddArgs
+	cmd       []any // any other command (SET of a session)
+	id        string
+	done      chan error
+	nsp, kind string    // for the observer
+	queued    time.Time // for the publish latency
 }
 
 // publisher owns every write to Redis pub/sub of one builder. A single
@@ -33,12 +38,13 @@ type publisher struct {
 	timeout time.Duration
 	stats   *counters
 	log     *rateLog
+	obs     sioredis.Observer
 	flushBy time.Time // set by close before stop is closed
 }
 
 const maxBatch = 256
 
-func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
+func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog, obs sioredis.Observer) *publisher {
 	p := &publisher{
 		rdb:     rdb,
 		queue:   make(chan *publishItem, size),
@@ -47,69 +53,71 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 		timeout: timeout,
 		stats:   stats,
 		log:     log,
+		obs:     obs,
 	}
 	go p.run()
 	return p
 }
 
-// fireAndForget queues a message without waiting. A full queue drops it.
-func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) {
+// fireAndForget queues a message of namespace nsp without waiting. A full
+// queue drops it.
+func (p *publisher) fireAndForget(nsp, kind string, sharded bool, channel string, payload []byte) {
 	select {
 	case <-p.stop:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropClosing)
 		return
 	default:
 	}
 	select {
-	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
+	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload, nsp: nsp, kind: kind, queued: time.Now()}:
 	default:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
 	}
 }
 
-// publish queues a message and waits until Redis accepted it.
-func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
-	return p.wait(ctx, &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)})
+// publish queues a message of namespace nsp and waits until Redis accepted
+// it.
+func (p *publisher) publish(ctx context.Context, nsp, kind string, sharded bool, channel string, payload []byte) error {
+	return p.wait(ctx, &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1),
+		nsp: nsp, kind: kind, queued: time.Now()})
 }
 
-// xaddAsync queues an XADD without waiting; a full queue drops it.
-func (p *publisher) xaddAsync(args *redis.XAddArgs) {
+// enqueue queues it without waiting; a full queue drops it.
+func (p *publisher) enqueue(it *publishItem, what string) {
 	select {
 	case <-p.stop:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(it.nsp, it.kind, sioredis.DropClosing)
 		return
 	default:
 	}
 	select {
-	case p.queue <- &publishItem{channel: args.Stream, xadd: args}:
+	case p.queue <- it:
 	default:
 		p.stats.publishDropped.Add(1)
-		p.log.warn("publish-dropped", "publish queue full, message dropped", "stream", args.Stream, "err", ErrQueueFull)
+		p.obs.Dropped(it.nsp, it.kind, sioredis.DropPublishQueueFull)
+		p.log.warn("publish-dropped", "publish queue full, message dropped", "target", what, "err", ErrQueueFull)
 	}
 }
 
-// doAsync queues a command without waiting; what names it in logs. A full
-// queue drops it.
-func (p *publisher) doAsync(what string, cmd ...any) {
-	select {
-	case <-p.stop:
-		p.stats.publishDropped.Add(1)
-		return
-	default:
-	}
-	select {
-	case p.queue <- &publishItem{channel: what, cmd: cmd}:
-	default:
-		p.stats.publishDropped.Add(1)
-		p.log.warn("publish-dropped", "publish queue full, command dropped", "key", what, "err", ErrQueueFull)
-	}
+// xaddAsync queues an XADD of namespace nsp without waiting.
+func (p *publisher) xaddAsync(nsp, kind string, args *redis.XAddArgs) {
+	p.enqueue(&publishItem{channel: args.Stream, xadd: args, nsp: nsp, kind: kind, queued: time.Now()}, args.Stream)
+}
+
+// doAsync queues another command of namespace nsp (key names it in logs)
+// without waiting.
+func (p *publisher) doAsync(nsp, kind, key string, cmd ...any) {
+	p.enqueue(&publishItem{channel: key, cmd: cmd, nsp: nsp, kind: kind, queued: time.Now()}, key)
 }
 
 // xadd queues an XADD and returns the id of the entry once Redis added it,
 // in the publish order of the other messages.
-func (p *publisher) xadd(ctx context.Context, args *redis.XAddArgs) (string, error) {
-	it := &publishItem{channel: args.Stream, xadd: args, done: make(chan error, 1)}
+func (p *publisher) xadd(ctx context.Context, nsp, kind string, args *redis.XAddArgs) (string, error) {
+	it := &publishItem{channel: args.Stream, xadd: args, done: make(chan error, 1), nsp: nsp, kind: kind, queued: time.Now()}
 	if err := p.wait(ctx, it); err != nil {
 		return "", err
 	}
@@ -118,7 +126,7 @@ func (p *publisher) xadd(ctx context.Context, args *redis.XAddArgs) (string, err
 
 // wait queues it and waits for Redis's answer.
 func (p *publisher) wait(ctx context.Context, it *publishItem) error {
-	channel := it.channel
+	channel, nsp, kind := it.channel, it.nsp, it.kind
 	select {
 	case <-p.stop:
 		return ErrClosed
@@ -132,6 +140,7 @@ func (p *publisher) wait(ctx context.Context, it *publishItem) error {
 		// A request behind a full queue would only wait for its own
 		// timeout: fail now.
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		return fmt.Errorf("sioredis: publish to %s: %w", channel, ErrQueueFull)
 	}
 	select {
@@ -201,6 +210,7 @@ func (p *publisher) flush() {
 		if ctx.Err() != nil {
 			for _, it := range batch {
 				p.stats.publishDropped.Add(1)
+				p.obs.Dropped(it.nsp, it.kind, sioredis.DropClosing)
 				if it.done != nil {
 					it.done <- ErrClosed
 				}
@@ -245,8 +255,10 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			}
 		}
 	}
+	now := time.Now()
 	for i, it := range batch {
 		err := errs[i]
+		d := now.Sub(it.queued)
 		if err != nil {
 			p.stats.publishErrors.Add(1)
 			if it.done == nil {
@@ -254,7 +266,9 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			}
 		} else {
 			p.stats.published.Add(1)
+			p.stats.publishLatency.record(d)
 		}
+		p.obs.Published(it.nsp, it.kind, d, err)
 		if it.done != nil {
 			it.done <- err
 		}

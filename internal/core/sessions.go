@@ -33,7 +33,7 @@ func (a *Adapter) PersistSession(s *protocol.Session, ttl time.Duration) error {
 		return fmt.Errorf("sioredis: persistSession: %w", err)
 	}
 	key := a.cfg().Streams.SessionKeyPrefix + s.Pid
-	a.pub.doAsync(key, "set", key, v, "px", ttl.Milliseconds())
+	a.pub.doAsync(a.name, "session", key, "set", key, v, "px", ttl.Milliseconds())
 	a.stats.sessionsPersisted.Add(1)
 	return nil
 }

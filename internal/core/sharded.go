@@ -92,7 +92,7 @@ func (w *shardedWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 	if ackID == "" {
 		ch = protocol.ShardedBroadcastChannel(w.a.cfg().Key, w.a.name, opts.Rooms, w.mode)
 	}
-	w.a.pub.fireAndForget(true, ch, payload)
+	w.a.pub.fireAndForget(w.a.name, KindBroadcast.String(), true, ch, payload)
 	return nil
 }
 
@@ -117,12 +117,12 @@ func (w *shardedWire) encodeRequest(r *request) ([]byte, error) {
 	return w.encode(&protocol.Envelope{Type: t, RequestID: r.id, Opts: r.opts, Rooms: r.rooms, Close: r.close, EmitData: r.data})
 }
 
-func (w *shardedWire) publishRequest(ctx context.Context, payload []byte) error {
-	return w.a.pub.publish(ctx, true, w.bcastChan, payload)
+func (w *shardedWire) publishRequest(ctx context.Context, kind Kind, payload []byte) error {
+	return w.a.pub.publish(ctx, w.a.name, kind.String(), true, w.bcastChan, payload)
 }
 
-func (w *shardedWire) fireAndForget(payload []byte) {
-	w.a.pub.fireAndForget(true, w.bcastChan, payload)
+func (w *shardedWire) fireAndForget(kind Kind, payload []byte) {
+	w.a.pub.fireAndForget(w.a.name, kind.String(), true, w.bcastChan, payload)
 }
 
 func (w *shardedWire) reply(to string, r *reply) {
@@ -145,7 +145,7 @@ func (w *shardedWire) reply(to string, r *reply) {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
 	}
-	w.a.pub.fireAndForget(true, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
+	w.a.pub.fireAndForget(w.a.name, replyLabel(r.kind), true, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
 }
 
 // announce publishes heartbeats on the namespace channel, as Node's
@@ -157,9 +157,9 @@ func (w *shardedWire) announce(ctx context.Context, m *protocol.Envelope, wait b
 		return err
 	}
 	if wait {
-		return w.a.pub.publish(ctx, true, w.bcastChan, payload)
+		return w.a.pub.publish(ctx, w.a.name, heartbeatKind, true, w.bcastChan, payload)
 	}
-	w.a.pub.fireAndForget(true, w.bcastChan, payload)
+	w.a.pub.fireAndForget(w.a.name, heartbeatKind, true, w.bcastChan, payload)
 	return nil
 }
 

@@ -19,6 +19,7 @@ type counters struct {
 	unsupportedSkipped, membersDead          atomic.Uint64
 	membersLeft                              atomic.Uint64
 	subscriptions                            atomic.Int64
+	publishLatency, requestLatency           latency
 	// hardening (issue 21)
 	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
 	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
@@ -44,6 +45,8 @@ func (c *counters) snapshot() sioredis.Stats {
 		MembersDead:         c.membersDead.Load(),
 		MembersLeft:         c.membersLeft.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+		PublishLatency:      c.publishLatency.summary(),
+		RequestLatency:      c.requestLatency.summary(),
 
 		StreamReadErrors:    c.streamReadErrors.Load(),
 		StreamGaps:          c.streamGaps.Load(),

@@ -198,14 +198,14 @@ func (w *streamsWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 		if err != nil {
 			return err
 		}
-		w.a.pub.fireAndForget(false, w.bcastChan, payload)
+		w.a.pub.fireAndForget(w.a.name, KindBroadcast.String(), false, w.bcastChan, payload)
 		return nil
 	}
 	e, err := protocol.EncodeStreamEntry(m, w.a.cfg().Streams.OnlyPlaintext)
 	if err != nil {
 		return err
 	}
-	w.a.pub.xaddAsync(w.xaddArgs(e))
+	w.a.pub.xaddAsync(w.a.name, KindBroadcast.String(), w.xaddArgs(e))
 	return nil
 }
 
@@ -218,7 +218,7 @@ func (w *streamsWire) publishBroadcastOffset(ctx context.Context, p protocol.Pac
 	if err != nil {
 		return "", err
 	}
-	return w.a.pub.xadd(ctx, w.xaddArgs(e))
+	return w.a.pub.xadd(ctx, w.a.name, KindBroadcast.String(), w.xaddArgs(e))
 }
 
 // encodeRequest encodes an ephemeral request as a msgpack envelope and a
@@ -241,20 +241,20 @@ func (w *streamsWire) encodeRequest(r *request) ([]byte, error) {
 	return packEntry(e), nil
 }
 
-func (w *streamsWire) publishRequest(ctx context.Context, payload []byte) error {
+func (w *streamsWire) publishRequest(ctx context.Context, kind Kind, payload []byte) error {
 	if e, ok := unpackEntry(payload); ok {
-		_, err := w.a.pub.xadd(ctx, w.xaddArgs(e))
+		_, err := w.a.pub.xadd(ctx, w.a.name, kind.String(), w.xaddArgs(e))
 		return err
 	}
-	return w.a.pub.publish(ctx, false, w.bcastChan, payload)
+	return w.a.pub.publish(ctx, w.a.name, kind.String(), false, w.bcastChan, payload)
 }
 
-func (w *streamsWire) fireAndForget(payload []byte) {
+func (w *streamsWire) fireAndForget(kind Kind, payload []byte) {
 	if e, ok := unpackEntry(payload); ok {
-		w.a.pub.xaddAsync(w.xaddArgs(e))
+		w.a.pub.xaddAsync(w.a.name, kind.String(), w.xaddArgs(e))
 		return
 	}
-	w.a.pub.fireAndForget(false, w.bcastChan, payload)
+	w.a.pub.fireAndForget(w.a.name, kind.String(), false, w.bcastChan, payload)
 }
 
 func (w *streamsWire) reply(to string, r *reply) {
@@ -277,7 +277,7 @@ func (w *streamsWire) reply(to string, r *reply) {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
 	}
-	w.a.pub.fireAndForget(false, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
+	w.a.pub.fireAndForget(w.a.name, replyLabel(r.kind), false, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
 }
 
 // announce publishes a heartbeat or leave message on P#N#, as the sharded
@@ -290,9 +290,9 @@ func (w *streamsWire) announce(ctx context.Context, m *protocol.Envelope, wait b
 		return err
 	}
 	if wait {
-		return w.a.pub.publish(ctx, false, w.bcastChan, payload)
+		return w.a.pub.publish(ctx, w.a.name, heartbeatKind, false, w.bcastChan, payload)
 	}
-	w.a.pub.fireAndForget(false, w.bcastChan, payload)
+	w.a.pub.fireAndForget(w.a.name, heartbeatKind, false, w.bcastChan, payload)
 	return nil
 }
 

@@ -3,6 +3,8 @@ package core
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/sioredis/sioredis"
 )
 
 // The namespace worker: one goroutine per namespace applies the messages
@@ -13,6 +15,7 @@ type inbound struct {
 	channel string
 	payload []byte
 	handle  func(*Adapter, []byte) // the wire's decoder for this channel
+	kind    Kind                   // when the channel tells (else 0), for the drop count
 }
 
 // inboxKeep is the capacity of the inbox buffers a worker keeps after a
@@ -60,6 +63,13 @@ func (q *inbox) take(spare []inbound) []inbound {
 	batch := q.queued
 	q.queued = spare[:0]
 	return batch
+}
+
+// depth is the number of messages queued or being applied.
+func (q *inbox) depth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.pending
 }
 
 // applied records that one taken message has been handled.
@@ -146,6 +156,11 @@ func (a *Adapter) enqueue(m inbound) {
 	}
 	if !a.inbox.push(m) {
 		a.stats.dropped.Add(1)
+		kind := unknownKind
+		if m.kind != 0 {
+			kind = m.kind.String()
+		}
+		a.hub.obs.Dropped(a.name, kind, sioredis.DropInboxFull)
 		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.channel)
 	}
 }
