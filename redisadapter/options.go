@@ -4,8 +4,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zishang520/socket.io/v2/socket"
+
 	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/core"
+	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // Option configures an adapter built by [New] or [NewSharded].
@@ -54,8 +57,13 @@ func WithRequestsTimeout(d time.Duration) Option {
 
 // WithPublishOnSpecificResponseChannel makes the classic adapter answer
 // requests on the requester's own response channel P-response#N#<uid>#
-// instead of the shared P-response#N#. Default false, as in Node. Requesters
-// always listen on both, so the option can differ between servers.
+// instead of the shared P-response#N#. Default true (Node's default is
+// false): on the shared channel every server receives every fetchSockets
+// answer, so a large answer costs every server, and every subscriber's
+// Redis output buffer, its size. Requesters, Go and Node
+// (@socket.io/redis-adapter 8.3), always listen on both, so the option can
+// differ between servers. serverSideEmit answers use the shared channel in
+// every case, as in Node.
 func WithPublishOnSpecificResponseChannel(on bool) Option {
 	return func(c *core.Config) { c.PublishOnSpecificResponseChannel = on }
 }
@@ -121,3 +129,64 @@ func WithHealthCheckInterval(d time.Duration) Option {
 		}
 	}
 }
+
+// WithMaxAnswerBytes bounds one encoded fetchSockets answer of this server.
+// An answer over the bound is not published: an empty answer marked too
+// large goes instead, so the requester gets the other servers' sockets and
+// an error wrapping [ErrAnswerTooLarge] (a Node requester sees an empty
+// answer), and both servers count it in Stats.AnswersTooLarge and log it.
+// Default 8 MiB, under the decoders' 16 MiB limit and Redis' default
+// client-output-buffer-limit pubsub (32 MB) that would otherwise disconnect
+// subscribers. Values <= 0 keep the default.
+func WithMaxAnswerBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.MaxAnswerBytes = n
+		}
+	}
+}
+
+// WithMaxHandshakeBytes bounds the encoded handshake (headers, query,
+// auth, which its client chooses) of one socket in a fetchSockets answer.
+// A socket over the bound is described without them (id, rooms, data and
+// the handshake's time, address and flags), counted in
+// Stats.DescriptionsTrimmed and logged. Default 64 KiB. Values <= 0 keep
+// the default.
+func WithMaxHandshakeBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.MaxHandshakeBytes = n
+		}
+	}
+}
+
+// WithoutHandshakes makes this server describe its sockets in fetchSockets
+// answers without their handshake's headers, query, URL and auth: ids,
+// rooms and data stay. Use it on servers whose peers fetch sockets to
+// count or list them (a few dozen bytes per socket instead of about a
+// kilobyte of browser headers), or that must not publish what clients sent.
+// It applies to what this server answers; Node servers answer as they do.
+func WithoutHandshakes() Option {
+	return func(c *core.Config) { c.WithoutHandshakes = true }
+}
+
+// WithHandshakeFilter sets what this server publishes of each socket's
+// handshake in fetchSockets answers: f edits a copy (its Headers, Query and
+// Auth maps are its own) once per socket. It replaces the default,
+// [RedactCredentials]; call that from f to keep it. Whoever can read the
+// Redis channels, and every server of the cluster, sees what f leaves.
+func WithHandshakeFilter(f func(h *socket.Handshake)) Option {
+	return func(c *core.Config) {
+		if f == nil {
+			c.HandshakeFilter = nil
+			return
+		}
+		c.HandshakeFilter = func(h *protocol.Handshake) { f((*socket.Handshake)(h)) }
+	}
+}
+
+// RedactCredentials is the default handshake filter: it replaces the
+// values of the Cookie, Authorization and Proxy-Authorization headers with
+// "[redacted]". Query parameters and the auth payload are kept (clear them
+// in a filter of your own if they carry tokens).
+func RedactCredentials(h *socket.Handshake) { core.RedactCredentials((*protocol.Handshake)(h)) }

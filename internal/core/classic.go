@@ -141,6 +141,11 @@ func (w *classicWire) reply(to string, r *reply) {
 // serverSideEmit answers on the shared one in every case).
 func (w *classicWire) respond(r *protocol.Response, uid string, shared bool) {
 	payload, err := protocol.EncodeResponse(r)
+	if err == nil && r.Type == protocol.RequestRemoteFetch {
+		payload, err = w.a.boundAnswer(KindFetchSockets, r.RequestID, payload, len(r.Sockets), func() ([]byte, error) {
+			return protocol.EncodeResponse(&protocol.Response{Type: r.Type, RequestID: r.RequestID, TooLarge: true})
+		})
+	}
 	if err != nil {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
@@ -266,7 +271,7 @@ func (w *classicWire) onResponseMessage(m *redis.Message) {
 		a.decodeError(m.Channel, err)
 		return
 	}
-	rep := &reply{id: r.RequestID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount}
+	rep := &reply{id: r.RequestID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount, tooLarge: r.TooLarge}
 	switch r.Type {
 	case protocol.RequestBroadcastClientCount:
 		rep.kind = KindBroadcastClientCount

@@ -28,6 +28,19 @@ type Config struct {
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+
+	// MaxAnswerBytes bounds one encoded fetchSockets answer (<= 0: no
+	// bound); see DefaultMaxAnswerBytes.
+	MaxAnswerBytes int
+	// MaxHandshakeBytes bounds one socket's encoded handshake in a
+	// fetchSockets answer (<= 0: no bound); the binding applies it.
+	MaxHandshakeBytes int
+	// WithoutHandshakes makes the binding describe its sockets without
+	// handshakes (ids, rooms and data only).
+	WithoutHandshakes bool
+	// HandshakeFilter, when set, edits (a copy of) each handshake before
+	// it is published; the binding's default redacts credentials.
+	HandshakeFilter func(*protocol.Handshake)
 }
 
 // DefaultConfig returns the defaults, Node's where Node has the option.
@@ -41,5 +54,12 @@ func DefaultConfig() Config {
 		PublishQueueSize: 8192,
 
 		HealthCheckInterval: 5 * time.Second,
+
+		// Answers go to the requester only (Node's requesters listen on
+		// their own response channel too), not to every server.
+		PublishOnSpecificResponseChannel: true,
+		MaxAnswerBytes:                   DefaultMaxAnswerBytes,
+		MaxHandshakeBytes:                DefaultMaxHandshakeBytes,
+		HandshakeFilter:                  RedactCredentials,
 	}
 }

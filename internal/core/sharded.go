@@ -141,6 +141,11 @@ func (w *shardedWire) reply(to string, r *reply) {
 		return
 	}
 	payload, err := w.encode(m)
+	if err == nil {
+		payload, err = w.a.boundAnswer(r.kind, r.id, payload, len(r.sockets), func() ([]byte, error) {
+			return w.encode(&protocol.Envelope{Type: m.Type, RequestID: r.id, TooLarge: true})
+		})
+	}
 	if err != nil {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
@@ -232,7 +237,7 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.onReply(&reply{kind: kind, id: m.RequestID, sockets: m.Sockets, value: m.Value, count: m.ClientCount})
+	w.a.onReply(&reply{kind: kind, id: m.RequestID, sockets: m.Sockets, value: m.Value, count: m.ClientCount, tooLarge: m.TooLarge})
 }
 
 // --- room channels (dynamic modes) ---
