@@ -190,3 +190,30 @@ func WithHandshakeFilter(f func(h *socket.Handshake)) Option {
 // "[redacted]". Query parameters and the auth payload are kept (clear them
 // in a filter of your own if they carry tokens).
 func RedactCredentials(h *socket.Handshake) { core.RedactCredentials((*protocol.Handshake)(h)) }
+
+// WithInboxBytes bounds the payload bytes of the received messages waiting
+// for one namespace, besides their count ([WithInboxSize]). A message that
+// does not fit is dropped before it is copied, counted in Stats.Dropped and
+// Stats.InboxBytesDropped, and logged. Messages over 16 MiB, which no
+// decoder accepts, are dropped the same way whatever the budget. Default
+// 64 MiB. Values <= 0 keep the default.
+func WithInboxBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.InboxBytes = n
+		}
+	}
+}
+
+// WithPublishQueueBytes bounds the payload bytes of the messages waiting to
+// be published, besides their count ([WithPublishQueueSize]): while Redis
+// is slow or stalled, a broadcast that does not fit is dropped and counted
+// in Stats.PublishDropped, and a request fails with [ErrQueueFull]. Default
+// 64 MiB. Values <= 0 keep the default.
+func WithPublishQueueBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.PublishQueueBytes = n
+		}
+	}
+}

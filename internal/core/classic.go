@@ -176,11 +176,11 @@ func (w *classicWire) onBroadcastMessage(m *redis.Message) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onBroadcast})
+	w.a.enqueue(m, w.onBroadcast)
 }
 
 func (w *classicWire) onRequestMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onRequest})
+	w.a.enqueue(m, w.onRequest)
 }
 
 func (w *classicWire) onBroadcast(a *Adapter, payload []byte) {
@@ -257,6 +257,9 @@ const peekPrefix = 256
 // Adapter.onReply).
 func (w *classicWire) onResponseMessage(m *redis.Message) {
 	a := w.a
+	if a.oversized(m) {
+		return
+	}
 	// Every server receives every answer on the shared channel: skip the
 	// decoding of those meant for others. Node and Go write the requestId
 	// among the first keys, so the peek only needs the head of the payload

@@ -23,8 +23,12 @@ type Config struct {
 	SubscriptionMode protocol.SubscriptionMode
 	// InboxSize bounds the received messages waiting for one namespace.
 	InboxSize int
+	// InboxBytes bounds their payload bytes (<= 0: no byte budget).
+	InboxBytes int
 	// PublishQueueSize bounds the messages waiting to be published.
 	PublishQueueSize int
+	// PublishQueueBytes bounds their payload bytes (<= 0: no byte budget).
+	PublishQueueBytes int
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
@@ -43,6 +47,14 @@ type Config struct {
 	HandshakeFilter func(*protocol.Handshake)
 }
 
+// Default byte budgets of the queues: with the count bounds alone, ten
+// 15 MiB messages held 184 MiB in an inbox, and a stalled Redis let the
+// publish queue hold gigabytes.
+const (
+	DefaultInboxBytes        = 64 << 20
+	DefaultPublishQueueBytes = 64 << 20
+)
+
 // DefaultConfig returns the defaults, Node's where Node has the option.
 func DefaultConfig() Config {
 	return Config{
@@ -59,6 +71,8 @@ func DefaultConfig() Config {
 		// their own response channel too), not to every server.
 		PublishOnSpecificResponseChannel: true,
 		MaxAnswerBytes:                   DefaultMaxAnswerBytes,
+		InboxBytes:                       DefaultInboxBytes,
+		PublishQueueBytes:                DefaultPublishQueueBytes,
 		MaxHandshakeBytes:                DefaultMaxHandshakeBytes,
 		HandshakeFilter:                  RedactCredentials,
 	}

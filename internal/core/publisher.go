@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,19 +31,25 @@ type publisher struct {
 	stats   *counters
 	log     *rateLog
 	flushBy time.Time // set by close before stop is closed
+
+	// queuedBytes is the payload bytes queued and not yet sent; a message
+	// that would take it over maxBytes (when > 0) is refused.
+	queuedBytes atomic.Int64
+	maxBytes    int64
 }
 
 const maxBatch = 256
 
-func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
+func newPublisher(rdb redis.UniversalClient, size, maxBytes int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
 	p := &publisher{
-		rdb:     rdb,
-		queue:   make(chan *publishItem, size),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		timeout: timeout,
-		stats:   stats,
-		log:     log,
+		rdb:      rdb,
+		queue:    make(chan *publishItem, size),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		timeout:  timeout,
+		stats:    stats,
+		log:      log,
+		maxBytes: int64(maxBytes),
 	}
 	go p.run()
 	return p
@@ -56,11 +63,36 @@ func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) 
 		return
 	default:
 	}
+	if !p.book(len(payload)) {
+		p.stats.publishDropped.Add(1)
+		p.log.warn("publish-bytes", "publish queue holds its byte budget, message dropped",
+			"channel", channel, "bytes", len(payload), "budget", p.maxBytes, "err", ErrQueueFull)
+		return
+	}
 	select {
 	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
 	default:
+		p.unbook(len(payload))
 		p.stats.publishDropped.Add(1)
 		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
+	}
+}
+
+// book adds n bytes to the queued bytes unless that exceeds the budget.
+func (p *publisher) book(n int) bool {
+	if p.maxBytes <= 0 {
+		return true
+	}
+	if p.queuedBytes.Add(int64(n)) > p.maxBytes {
+		p.queuedBytes.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+func (p *publisher) unbook(n int) {
+	if p.maxBytes > 0 {
+		p.queuedBytes.Add(-int64(n))
 	}
 }
 
@@ -72,11 +104,17 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 		return ErrClosed
 	default:
 	}
+	if !p.book(len(payload)) {
+		p.stats.publishDropped.Add(1)
+		return fmt.Errorf("sioredis: publish to %s: %d bytes over the queue's byte budget: %w", channel, len(payload), ErrQueueFull)
+	}
 	select {
 	case p.queue <- it:
 	case <-p.stop:
+		p.unbook(len(payload))
 		return ErrClosed
 	default:
+		p.unbook(len(payload))
 		// A request behind a full queue would only wait for its own
 		// timeout: fail now.
 		p.stats.publishDropped.Add(1)
@@ -148,6 +186,7 @@ func (p *publisher) flush() {
 		}
 		if ctx.Err() != nil {
 			for _, it := range batch {
+				p.unbook(len(it.payload))
 				p.stats.publishDropped.Add(1)
 				if it.done != nil {
 					it.done <- ErrClosed
@@ -186,6 +225,7 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 		}
 	}
 	for i, it := range batch {
+		p.unbook(len(it.payload))
 		err := errs[i]
 		if err != nil {
 			p.stats.publishErrors.Add(1)

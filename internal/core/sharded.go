@@ -156,12 +156,15 @@ func (w *shardedWire) reply(to string, r *reply) {
 // --- receiving ---
 
 func (w *shardedWire) onMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onEnvelope})
+	w.a.enqueue(m, w.onEnvelope)
 }
 
 // onPrivateMessage handles answers on the subscriber goroutine (see
 // Adapter.onReply).
 func (w *shardedWire) onPrivateMessage(m *redis.Message) {
+	if w.a.oversized(m) {
+		return
+	}
 	msg, err := protocol.DecodeEnvelope([]byte(m.Payload))
 	if err != nil {
 		w.a.decodeError(m.Channel, err)
@@ -247,7 +250,7 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 // room named after a server's uid (its channel is that server's private
 // channel) cannot make the server handle its answers twice.
 func (w *shardedWire) onRoomMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onRoomEnvelope})
+	w.a.enqueue(m, w.onRoomEnvelope)
 }
 
 func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {
