@@ -468,6 +468,9 @@ type reply struct {
 func (a *Adapter) onRequest(r *request) {
 	switch r.kind {
 	case KindBroadcast:
+		if !a.broadcastable(r.packet) {
+			return
+		}
 		opts := r.opts
 		opts.Flags.Local = false
 		if r.id == "" {
