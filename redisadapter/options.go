@@ -217,3 +217,19 @@ func WithPublishQueueBytes(n int) Option {
 		}
 	}
 }
+
+// WithRoomFilter limits the room channels of the sharded dynamic modes,
+// which otherwise subscribe one channel per local room: a room f refuses
+// gets no channel (counted in Stats.RoomsFiltered), and this server
+// publishes broadcasts to that room alone on the namespace channel, as in
+// StaticMode. Rooms named from user input (a chat room per user-chosen
+// name, a room per user id) are the ones to refuse: a client that can make
+// a server join arbitrary rooms can otherwise make it hold any number of
+// subscriptions on the Redis Cluster. Every server and sharded emitter
+// (emitter.WithRoomFilter) must use the same filter, since a publisher
+// that does not know it sends to the room channel nobody hears; Node
+// servers have no such option. Ignored by the classic adapter and in
+// StaticMode.
+func WithRoomFilter(f func(room string) bool) Option {
+	return func(c *core.Config) { c.RoomFilter = f }
+}

@@ -42,6 +42,9 @@ type Config struct {
 	// WithoutHandshakes makes the binding describe its sockets without
 	// handshakes (ids, rooms and data only).
 	WithoutHandshakes bool
+	// RoomFilter, when set, tells which rooms get a channel of their own in
+	// the sharded dynamic modes (see shardedWire.roomAllowed).
+	RoomFilter func(room string) bool
 	// HandshakeFilter, when set, edits (a copy of) each handshake before
 	// it is published; the binding's default redacts credentials.
 	HandshakeFilter func(*protocol.Handshake)

@@ -89,7 +89,7 @@ func (w *shardedWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 		return err
 	}
 	ch := w.bcastChan
-	if ackID == "" {
+	if ackID == "" && (len(opts.Rooms) != 1 || w.roomAllowed(opts.Rooms[0])) {
 		ch = protocol.ShardedBroadcastChannel(w.a.cfg().Key, w.a.name, opts.Rooms, w.mode)
 	}
 	w.a.pub.fireAndForget(true, ch, payload)
@@ -245,6 +245,14 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 
 // --- room channels (dynamic modes) ---
 
+// roomAllowed applies the room filter (Config.RoomFilter): a refused room
+// gets no channel, and this server publishes its broadcasts on the main
+// channel, as in static mode.
+func (w *shardedWire) roomAllowed(room string) bool {
+	f := w.a.cfg().RoomFilter
+	return f == nil || f(room)
+}
+
 // onRoomMessage handles a message from a room channel. Node publishes only
 // broadcasts without acknowledgement there; anything else is dropped, so a
 // room named after a server's uid (its channel is that server's private
@@ -272,6 +280,10 @@ func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {
 // to(goSocketId) arrives on P#N#<goSocketId>#, and the Go server must listen
 // there. The cost is one sharded subscription per connected Go socket.
 func (w *shardedWire) wantsChannel(room string) bool {
+	if !w.roomAllowed(room) {
+		w.a.stats.roomsFiltered.Add(1)
+		return false
+	}
 	switch w.mode {
 	case protocol.DynamicPrivateMode:
 		return true
