@@ -112,8 +112,11 @@ func writeOptions(opts *socket.BroadcastOptions) *socket.WriteOptions {
 // when there are none) and in none of opts.Except, each socket once.
 func (a *Adapter) apply(opts *socket.BroadcastOptions, fn func(*socket.Socket)) {
 	sockets := a.Nsp().Sockets()
-	except := map[socket.SocketId]struct{}{}
-	if opts != nil && opts.Except != nil {
+	// No map for the usual broadcast without excepts (a nil map reads as
+	// empty).
+	var except map[socket.SocketId]struct{}
+	if opts != nil && opts.Except != nil && opts.Except.Len() > 0 {
+		except = map[socket.SocketId]struct{}{}
 		for _, r := range opts.Except.Keys() {
 			if ids, ok := a.Rooms().Load(r); ok {
 				for _, id := range ids.Keys() {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -33,7 +34,22 @@ type corkConn struct {
 	// deadline is the write deadline last set, to skip gorilla's
 	// per-frame resets to "none" (each costs a lock in the runtime poller).
 	deadline time.Time
+	// raw reaches the socket for writes that must not wait (UncorkNow);
+	// nil when the connection has no file descriptor (TLS, a test pipe).
+	raw syscall.RawConn
 }
+
+// newCorkConn wraps a hijacked connection.
+func newCorkConn(c net.Conn, held bool) *corkConn {
+	cc := &corkConn{Conn: c, held: held}
+	if sc, ok := c.(syscall.Conn); ok && canWriteNow {
+		cc.raw, _ = sc.SyscallConn()
+	}
+	return cc
+}
+
+// writesNow reports whether UncorkNow can write without waiting.
+func (c *corkConn) writesNow() bool { return c.raw != nil }
 
 // SetWriteDeadline sets the connection's write deadline when it changes.
 func (c *corkConn) SetWriteDeadline(t time.Time) error {
@@ -93,6 +109,37 @@ func (c *corkConn) Uncork() error {
 	defer c.mu.Unlock()
 	c.corked = false
 	return c.drainLocked()
+}
+
+// UncorkNow writes what was collected with one write(2) that does not
+// wait for the peer: what the socket does not take at once stays collected,
+// and the connection stays corked, for Uncork to write from a goroutine that
+// may wait. It reports whether something stays. Only for connections that
+// writesNow.
+func (c *corkConn) UncorkNow() (rest bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held || c.buf == nil || len(*c.buf) == 0 {
+		c.corked = false
+		return false, c.drainLocked()
+	}
+	if !c.deadline.IsZero() {
+		// A past deadline would fail the write before it is tried.
+		if err := c.Conn.SetWriteDeadline(time.Time{}); err != nil {
+			return false, err
+		}
+		c.deadline = time.Time{}
+	}
+	b := *c.buf
+	n, err := writeNow(c.raw, b)
+	if err == nil && n < len(b) {
+		*c.buf = b[:copy(b, b[n:])]
+		return true, nil
+	}
+	*c.buf = b[:0]
+	c.corked = false
+	_ = c.drainLocked() // gives the buffer back
+	return false, err
 }
 
 // release ends the hold of a new connection and writes what it collected
@@ -169,7 +216,7 @@ func (w *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.conn = &corkConn{Conn: c, held: !w.returned}
+	w.conn = newCorkConn(c, !w.returned)
 	// engine.io keeps the request's ResponseWriter for the connection's
 	// lifetime; let go of net/http's (its 4 KiB read and write buffers are
 	// garbage after the hijack).

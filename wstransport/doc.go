@@ -27,6 +27,15 @@
 // Without Handler the transport still delivers every packet and skips the
 // re-encoding, but writes one frame per write(2).
 //
+// Through Handler (on Unix, without TLS) a batch for an idle connection
+// (nothing being written or queued, nothing sent to it within the last
+// millisecond) is written on the sending goroutine, with a write(2) that
+// does not wait for the peer; what the socket does not take at once, and
+// every batch of a busy connection, goes through a writer goroutine as
+// before, while engine.io collects the next packets into one batch. At a
+// moderate rate (a chat, a dashboard) this saves each delivery a goroutine
+// start and wake-up; [Options].NoInlineWrites turns it off.
+//
 // # Limits
 //
 // A client that stops reading (its TCP window full) while it keeps the

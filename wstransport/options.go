@@ -31,6 +31,14 @@ type Options struct {
 	// about this much plus the batch being written. Default
 	// DefaultMaxQueuedBytes.
 	MaxQueuedBytes int64
+	// NoInlineWrites makes every batch go through a writer goroutine. By
+	// default a connection that is idle (nothing being written or queued,
+	// nothing sent within the last millisecond) gets a small batch written
+	// on the sending goroutine, with a write(2) that does not wait for the
+	// peer (on Unix, for connections upgraded through Handler without
+	// TLS); this saves a goroutine start and wake-up per delivery at
+	// moderate rates. For A/B measurements.
+	NoInlineWrites bool
 	// Logger receives a Warn (at most one a minute per kind of problem,
 	// the rest at Debug) when a connection is closed for one of these
 	// bounds. Default slog.Default().
@@ -41,11 +49,12 @@ type Options struct {
 type config struct {
 	writeTimeout time.Duration // 0: none
 	maxQueued    int64         // 0: none
+	inline       bool
 	log          *rateLog
 }
 
 func (o Options) config() *config {
-	c := &config{writeTimeout: o.WriteTimeout, maxQueued: o.MaxQueuedBytes}
+	c := &config{writeTimeout: o.WriteTimeout, maxQueued: o.MaxQueuedBytes, inline: !o.NoInlineWrites}
 	switch {
 	case c.writeTimeout == 0:
 		c.writeTimeout = DefaultWriteTimeout

@@ -26,6 +26,9 @@ type Stats struct {
 
 var counters struct {
 	queueOverflows, writeTimeouts, messagesTooBig atomic.Uint64
+	// Batches Send wrote inline, and those of them whose rest went to the
+	// writer goroutine (read by the tests).
+	inlineWrites, inlineRests atomic.Uint64
 }
 
 // ReadStats returns the counters.

@@ -31,6 +31,19 @@ var (
 // was sent to the connection during that time.
 const openAfter = 20 * time.Millisecond
 
+// inlineGap and inlineMax decide when Send writes on the caller's goroutine
+// (see Send): the connection's previous Send was at least inlineGap ago, and
+// the batch holds at most about inlineMax bytes. A connection sent to more
+// often than that goes through the writer goroutine, whose write lets
+// engine.io collect the next packets into one batch.
+const (
+	inlineGap = time.Millisecond
+	inlineMax = 16 << 10
+)
+
+// epoch anchors the monotonic send times.
+var epoch = time.Now()
+
 // packetOverhead is what a queued packet costs besides its payload, roughly
 // (the packet, its options, the queue slot): it keeps a flood of empty
 // packets within MaxQueuedBytes too.
@@ -54,16 +67,18 @@ type transport struct {
 	cork      *corkConn // nil unless the connection was upgraded through Handler
 	cfg       *config
 	readLimit int64 // the server's MaxHttpBufferSize; 0: none
+	inline    bool  // Send may write on the caller's goroutine
 
-	mu      sync.Mutex // guards the fields below
-	queue   []*packet.Packet
-	batches int         // Send calls in queue: one "drain" each once written
-	queued  int64       // estimated bytes in queue
-	writing bool        // a writer goroutine runs
-	batch   uint64      // number of the batch being written
-	open    *time.Timer // makes the transport writable during a long write (writer goroutine only)
-	closing bool        // DoClose came during a write: close when it ends
-	failure error       // the connection was closed for this (no more writes)
+	mu       sync.Mutex // guards the fields below
+	queue    []*packet.Packet
+	batches  int           // Send calls in queue: one "drain" each once written
+	queued   int64         // estimated bytes in queue
+	writing  bool          // a write is in progress (inline or the writer goroutine)
+	batch    uint64        // number of the batch being written
+	open     *time.Timer   // makes the transport writable during a long write (writer goroutine only)
+	closing  bool          // DoClose came during a write: close when it ends
+	failure  error         // the connection was closed for this (no more writes)
+	lastSend time.Duration // when Send was called last, since epoch
 }
 
 func newTransport(ctx *types.HttpContext) transports.Transport {
@@ -80,6 +95,7 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	t.conn = ctx.Websocket
 	t.cork, _ = t.conn.NetConn().(*corkConn)
 	t.readLimit = readLimit(t.conn.Conn)
+	t.inline = t.cfg.inline && t.cork != nil && t.cork.writesNow()
 
 	t.conn.On("error", func(args ...any) {
 		err, _ := firstArg(args).(error)
@@ -195,19 +211,35 @@ func (t *transport) connFailed(err error) {
 	t.conn.Emit("error", err)
 }
 
-// Send queues packets for the writer goroutine, starting it if none runs.
-// It never blocks: engine.io calls it with its socket's flush lock held.
+// Send writes packets, or queues them for the writer goroutine. It never
+// blocks: engine.io calls it with its socket's flush lock held.
+//
+// A connection that is idle (no write in progress, nothing queued, no Send
+// within inlineGap) gets a small batch written right here, with one
+// write(2) that does not wait (corkConn.UncorkNow): at a moderate rate this
+// saves each delivery the start and wake-up of a goroutine. What the socket
+// does not take at once, and every batch of a busy connection, goes to the
+// writer goroutine, during whose write engine.io collects the next packets
+// into one batch, as before.
 func (t *transport) Send(packets []*packet.Packet) {
 	t.mu.Lock()
 	if t.failure != nil || t.closing {
 		t.mu.Unlock()
 		return
 	}
+	now := time.Since(epoch)
+	idle := now-t.lastSend >= inlineGap
+	t.lastSend = now
 	if !t.writing {
 		t.writing = true
+		if t.inline && idle && queuedSize(packets) <= inlineMax {
+			t.mu.Unlock()
+			t.writeInline(packets)
+			return
+		}
 		t.SetWritable(false)
 		t.mu.Unlock()
-		go t.writeLoop(packets)
+		go t.writeLoop(packets, false)
 		return
 	}
 	n := queuedSize(packets)
@@ -231,6 +263,46 @@ func (t *transport) Send(packets []*packet.Packet) {
 	t.mu.Unlock()
 }
 
+// writeInline writes packets on the caller's goroutine without waiting for
+// the peer; a rest the socket did not take goes to the writer goroutine.
+// The transport stays writable unless that happens.
+func (t *transport) writeInline(packets []*packet.Packet) {
+	t.cork.Cork()
+	var err error
+	for _, p := range packets {
+		if err = t.write(p); err != nil {
+			break
+		}
+	}
+	rest, uerr := t.cork.UncorkNow()
+	if err == nil {
+		err = uerr
+	}
+	counters.inlineWrites.Add(1)
+	if rest {
+		counters.inlineRests.Add(1)
+	}
+	if err != nil || rest {
+		t.mu.Lock()
+		t.SetWritable(false)
+		t.mu.Unlock()
+		if err != nil {
+			go t.writeFailed(err)
+		} else {
+			go t.writeLoop(nil, true)
+		}
+		return
+	}
+	t.mu.Lock()
+	t.writing = false
+	closing := t.closing
+	t.mu.Unlock()
+	t.Emit("drain")
+	if closing {
+		_ = t.conn.Close()
+	}
+}
+
 // queuedSize estimates what packets hold in memory.
 func queuedSize(packets []*packet.Packet) int64 {
 	n := int64(len(packets)) * packetOverhead
@@ -246,15 +318,20 @@ func queuedSize(packets []*packet.Packet) int64 {
 	return n
 }
 
-// writeLoop writes batch, then what queued meanwhile, until the queue is
-// empty, emitting "drain" per batch Send was given; then it makes the
-// transport writable and says "ready" (engine.io hands over what it
-// collected).
-func (t *transport) writeLoop(batch []*packet.Packet) {
+// writeLoop writes batch (or, with rest, what writeInline left in the
+// corked connection), then what queued meanwhile, until the queue is empty,
+// emitting "drain" per batch Send was given; then it makes the transport
+// writable and says "ready" (engine.io hands over what it collected).
+func (t *transport) writeLoop(batch []*packet.Packet, rest bool) {
 	batches := 1
 	for {
 		t.startBatch()
-		err := t.writeBatch(batch)
+		var err error
+		if rest {
+			err, rest = t.writeRest(), false
+		} else {
+			err = t.writeBatch(batch)
+		}
 		t.open.Stop()
 		if err != nil {
 			t.writeFailed(err)
@@ -339,6 +416,17 @@ func (t *transport) writeFailed(err error) {
 	t.conn.Emit("error", err)
 }
 
+// writeRest writes what writeInline left in the corked connection, within
+// the write timeout.
+func (t *transport) writeRest() error {
+	if timeout := t.cfg.writeTimeout; timeout > 0 {
+		if err := t.cork.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+			return err
+		}
+	}
+	return t.cork.Uncork()
+}
+
 // writeBatch writes packets, through one corked write when possible, each
 // packet within the write timeout.
 func (t *transport) writeBatch(packets []*packet.Packet) error {
@@ -365,6 +453,11 @@ func (t *transport) writeBatch(packets []*packet.Packet) error {
 		if uerr := t.cork.Uncork(); err == nil {
 			err = uerr
 		}
+	}
+	if t.inline && !renew.IsZero() {
+		// gorilla applies its deadline to every frame: frames written
+		// inline must not carry this one (past, it fails them).
+		_ = t.conn.SetWriteDeadline(time.Time{})
 	}
 	return err
 }

@@ -67,6 +67,15 @@ func (g *gate) wait() {
 
 func startServer(t *testing.T, wrap bool, configure func(*socket.ServerOptions)) *server {
 	t.Helper()
+	return startServerOn(t, wrap, true, configure)
+}
+
+// startServerOn is startServer whose connections count their writes (and
+// wait at the gate) only when counting: the transport writes inline only to
+// a connection it can reach without waiting (a *net.TCPConn), not to a
+// counting one.
+func startServerOn(t *testing.T, wrap, counting bool, configure func(*socket.ServerOptions)) *server {
+	t.Helper()
 	opts := socket.DefaultServerOptions()
 	if configure != nil {
 		configure(opts)
@@ -94,7 +103,11 @@ func startServer(t *testing.T, wrap bool, configure func(*socket.ServerOptions))
 		h = wstransport.Handler(h)
 	}
 	srv := &http.Server{Handler: h}
-	go func() { _ = srv.Serve(countingListener{ln, s}) }()
+	var l net.Listener = ln
+	if counting {
+		l = countingListener{ln, s}
+	}
+	go func() { _ = srv.Serve(l) }()
 	s.url = "http://" + ln.Addr().String()
 	t.Cleanup(func() {
 		done := make(chan struct{})

@@ -24,8 +24,14 @@
 //	                  transport that sends each flushed batch with one write(2);
 //	                  "stock": engine.io v2.5.0's own transport (one write(2) per frame,
 //	                  with the internal/enginefix workaround for its broadcast loss)
+//	SIOREDIS_WS_INLINE=0
+//	                  with "batched": wstransport.Options.NoInlineWrites (every batch
+//	                  through a writer goroutine; the default writes a small batch to an
+//	                  idle connection on the sending goroutine)
 //	SIOREDIS_PPROF    optional host:port: serve net/http/pprof there (e.g. 127.0.0.1:6060);
 //	                  port 0 picks a free port, printed on stderr ("pprof: http://...")
+//	SIOREDIS_BLOCKPROFILE
+//	                  optional runtime.SetBlockProfileRate (ns), for /debug/pprof/block
 //	SIOREDIS_CPUPROFILE
 //	                  optional path prefix: write a CPU profile from "ready" to SIGTERM
 //	                  to <prefix>-<NODE_ID>.pprof
@@ -51,6 +57,7 @@ import (
 	_ "net/http/pprof" // served only on SIOREDIS_PPROF's listener (DefaultServeMux)
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -94,6 +101,13 @@ func run() error {
 		port = "0"
 	}
 
+	if v := os.Getenv("SIOREDIS_BLOCKPROFILE"); v != "" {
+		rate, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("SIOREDIS_BLOCKPROFILE: %w", err)
+		}
+		runtime.SetBlockProfileRate(rate)
+	}
 	if addr := os.Getenv("SIOREDIS_PPROF"); addr != "" {
 		pln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -118,7 +132,9 @@ func run() error {
 	batched := true
 	switch v := os.Getenv("SIOREDIS_WSTRANSPORT"); v {
 	case "", "batched":
-		wstransport.Install()
+		// SIOREDIS_WS_INLINE=0: every batch through a writer goroutine
+		// (the A/B of wstransport's inline writes).
+		wstransport.InstallWith(wstransport.Options{NoInlineWrites: os.Getenv("SIOREDIS_WS_INLINE") == "0"})
 	case "stock":
 		batched = false
 		if os.Getenv("SIOREDIS_WS_PREENCODED") != "1" {

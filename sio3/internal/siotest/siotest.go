@@ -1,0 +1,350 @@
+// Package siotest runs real socket.io v3.0.6 servers and real socket.io v3
+// clients (github.com/zishang520/socket.io/clients/socket/v3, which
+// dispatches packets in order on one queue) for the tests of the v3
+// binding: servers on loopback HTTP listeners with any adapter, and clients
+// over real WebSockets that record the events they receive. It mirrors the
+// root module's internal/siotest, which is tied to socket.io v2.5.0 (the two
+// cannot be linked into one binary).
+package siotest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	client "github.com/zishang520/socket.io/clients/socket/v3"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Node is one socket.io server of a test cluster: its own Redis client, its
+// own adapter and its own HTTP listener.
+type Node struct {
+	t    testing.TB
+	Name string
+	IO   *socket.Server
+	// Adapter is what was passed to SetAdapter.
+	Adapter socket.AdapterConstructor
+	// RDB is closed with the node (may be nil).
+	RDB  redis.UniversalClient
+	URL  string
+	srv  *http.Server
+	once sync.Once
+}
+
+// StartNode starts a server with namespaces "/" and "/admin" and closes it
+// (and rdb) when the test ends. Every connected socket gets handlers the
+// tests drive: "join" (rooms..., ack), "leave" (room, ack), "set-data"
+// (value, ack).
+func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor) *Node {
+	t.Helper()
+	opts := socket.DefaultServerOptions()
+	opts.SetAdapter(b)
+	io := socket.NewServer(nil, opts)
+	n := &Node{t: t, Name: name, IO: io, Adapter: b, RDB: rdb}
+	ready := func(args ...any) {
+		s := args[0].(*socket.Socket)
+		s.On("join", func(a ...any) {
+			for _, r := range a[:len(a)-1] {
+				s.Join(socket.Room(r.(string)))
+			}
+			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
+		})
+		s.On("leave", func(a ...any) {
+			s.Leave(socket.Room(a[0].(string)))
+			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
+		})
+		s.On("set-data", func(a ...any) {
+			s.SetData(a[0])
+			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
+		})
+		// The handlers are in place: Node.Dial and DialRaw wait for this.
+		_ = s.Emit(readyEvent)
+	}
+	_ = io.On("connection", ready)
+	_ = io.Of("/admin", nil).On("connection", ready)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", io.ServeHandler(nil))
+	n.srv = &http.Server{Handler: mux}
+	go func() { _ = n.srv.Serve(ln) }()
+	n.URL = "http://" + ln.Addr().String()
+	t.Cleanup(n.Close)
+	return n
+}
+
+// Close closes the socket.io server (and so its adapters), the listener and
+// the Redis client. It is safe to call more than once.
+func (n *Node) Close() {
+	n.once.Do(func() {
+		done := make(chan struct{})
+		n.IO.Close(func(error) { close(done) })
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			n.t.Errorf("%s: io.Close did not finish", n.Name)
+		}
+		_ = n.srv.Close()
+		if n.RDB != nil {
+			_ = n.RDB.Close()
+		}
+	})
+}
+
+const readyEvent = "siotest:ready"
+
+// Dial connects a client to this node like [Dial] and also waits until the
+// server registered the socket's handlers.
+func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string) *Client {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
+		select {
+		case <-c.Chan(readyEvent):
+			return c
+		case <-time.After(3 * time.Second):
+			c.S.Disconnect()
+			if attempt == 3 {
+				t.Fatalf("%s: no %q event after %d connections", n.Name, readyEvent, attempt+1)
+			}
+		}
+	}
+}
+
+// Client is a real socket.io v3 client over a real WebSocket connection
+// that records the events it receives.
+type Client struct {
+	t testing.TB
+	// S is the underlying client socket.
+	S   *client.Socket
+	mu  sync.Mutex
+	got map[string]chan []any
+}
+
+// Dial connects a client to the socket.io server at baseURL (namespace nsp)
+// over WebSocket and records the given events. The v3 client rarely hangs
+// while connecting: each attempt is bounded and retried with a fresh
+// client. The client disconnects when the test ends.
+func Dial(t testing.TB, baseURL, nsp string, query url.Values, events ...string) *Client {
+	t.Helper()
+	return DialWith(t, baseURL, nsp, func(o *client.Options) {
+		if query != nil {
+			o.SetQuery(query)
+		}
+	}, events...)
+}
+
+// DialWith is Dial with client options of the caller's: configure runs on
+// the defaults (WebSocket only, a manager of its own, no reconnection) of
+// every attempt. The manager is opened first and the socket connected once
+// it is open, so the client sends exactly one CONNECT.
+func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options), events ...string) *Client {
+	t.Helper()
+	var last error
+	for attempt := 0; attempt < 4; attempt++ {
+		opts := client.DefaultOptions()
+		opts.SetTransports(types.NewSet(client.WebSocket))
+		opts.SetForceNew(true)
+		opts.SetMultiplex(false)
+		opts.SetReconnection(false)
+		if configure != nil {
+			configure(opts)
+		}
+		opts.SetAutoConnect(false)
+		s, err := connectOnce(baseURL, nsp, opts)
+		if err != nil {
+			last = err
+			continue
+		}
+		c := &Client{t: t, S: s, got: map[string]chan []any{}}
+		for _, ev := range events {
+			c.Listen(ev)
+		}
+		connected := make(chan struct{})
+		_ = s.Once("connect", func(...any) { close(connected) })
+		s.Connect()
+		select {
+		case <-connected:
+			t.Cleanup(func() { s.Disconnect() })
+			return c
+		case <-time.After(5 * time.Second):
+			last = fmt.Errorf("connect to %s%s timed out", baseURL, nsp)
+			s.Disconnect()
+		}
+	}
+	t.Fatalf("dial: %v", last)
+	return nil
+}
+
+// connectOnce opens a manager of its own and returns a socket of nsp on it
+// that is not connected yet.
+func connectOnce(baseURL, nsp string, opts *client.Options) (*client.Socket, error) {
+	m := client.NewManager(baseURL, opts)
+	opened := make(chan error, 1)
+	m.Open(func(err error) { opened <- err })
+	select {
+	case err := <-opened:
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", baseURL, err)
+		}
+	case <-time.After(3 * time.Second):
+		if e := m.Engine(); e != nil {
+			e.Close()
+		}
+		return nil, fmt.Errorf("open %s timed out", baseURL)
+	}
+	return m.Socket(nsp, opts), nil
+}
+
+func (c *Client) ch(ev string) chan []any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, ok := c.got[ev]
+	if !ok {
+		ch = make(chan []any, 1024)
+		c.got[ev] = ch
+	}
+	return ch
+}
+
+// Chan returns the channel on which recorded ev events arrive.
+func (c *Client) Chan(ev string) <-chan []any { return c.ch(ev) }
+
+// Listen starts recording ev events.
+func (c *Client) Listen(ev string) {
+	ch := c.ch(ev)
+	_ = c.S.On(types.EventName(ev), func(args ...any) {
+		ch <- args
+		if injectDuplicates.Load() {
+			ch <- args
+		}
+	})
+}
+
+// Expect waits (at most 5 s) for one ev event and returns its arguments.
+func (c *Client) Expect(ev string) []any {
+	c.t.Helper()
+	select {
+	case args := <-c.ch(ev):
+		return args
+	case <-time.After(5 * time.Second):
+		c.t.Fatalf("client %s: no %q event", c.S.Id(), ev)
+		return nil
+	}
+}
+
+// ExpectNone asserts that no ev event arrives within d, nor was buffered
+// when d ended.
+func (c *Client) ExpectNone(ev string, d time.Duration) {
+	c.t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case args := <-c.ch(ev):
+		c.t.Fatalf("client %s: unexpected %q event %v", c.S.Id(), ev, args)
+	case <-timer.C:
+	}
+	if NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
+		c.t.FailNow()
+	}
+}
+
+// ExpectNoMore asserts that no further ev event arrives: the exactly-once
+// check. It waits Quiet, then drains what is buffered (see NoMore).
+func (c *Client) ExpectNoMore(ev string) {
+	c.t.Helper()
+	if NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), Quiet) > 0 {
+		c.t.FailNow()
+	}
+}
+
+// ExpectExactly waits for n ev events, then asserts that no more arrive (as
+// ExpectNoMore), and returns their arguments in arrival order.
+func (c *Client) ExpectExactly(ev string, n int) [][]any {
+	c.t.Helper()
+	got := make([][]any, 0, n)
+	for i := 0; i < n; i++ {
+		got = append(got, c.Expect(ev))
+	}
+	c.ExpectNoMore(ev)
+	return got
+}
+
+// Call emits an event with an ack and waits for the server's answer.
+func (c *Client) Call(ev string, args ...any) []any {
+	c.t.Helper()
+	res := make(chan []any, 1)
+	err := c.S.Emit(ev, append(args, socket.Ack(func(a []any, err error) { res <- a }))...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	select {
+	case a := <-res:
+		return a
+	case <-time.After(10 * time.Second):
+		c.t.Fatalf("no ack for %q", ev)
+		return nil
+	}
+}
+
+// ID is the socket id.
+func (c *Client) ID() string { return c.S.Id() }
+
+// Eventually polls cond until it holds or 5 s pass.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// coreFrames marks goroutines of the socket.io-agnostic core.
+const coreFrames = "sioredis/internal/core."
+
+// AssertNoGoroutines fails when goroutines whose stacks mention pkg (e.g.
+// "sioredis/sio3/redisadapter.") or the shared core
+// ("sioredis/internal/core.", where the subscribers, workers and publishers
+// run) outlive the servers that started them.
+func AssertNoGoroutines(t testing.TB, pkg string) {
+	t.Helper()
+	var stacks string
+	for i := 0; i < 100; i++ {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		leaked := false
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if (strings.Contains(g, pkg) || strings.Contains(g, coreFrames)) && !strings.Contains(g, "_test.") &&
+				!strings.Contains(g, "testing.tRunner") {
+				leaked = true
+				break
+			}
+		}
+		if !leaked {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("adapter goroutines leaked:\n%s", stacks)
+}
+
+// Ctx returns a context cancelled after 10 s or when the test ends.
+func Ctx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

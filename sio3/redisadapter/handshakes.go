@@ -1,0 +1,93 @@
+package redisadapter
+
+import (
+	"sync"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/sioredis/sioredis/internal/protocol"
+)
+
+// handshakeCache keeps the encoded handshake of the local sockets that were
+// part of a fetchSockets answer. A handshake never changes after the
+// connection, and encoding it (lower-casing and sorting the headers) was
+// most of the cost of an answer. An entry lives as long as its socket: it
+// is dropped when the socket leaves all its rooms (disconnection) or its
+// own id room, and never added for a socket that already left.
+type handshakeCache struct {
+	mu sync.Mutex
+	m  map[socket.SocketId]cachedHandshake
+}
+
+type cachedHandshake struct {
+	src *socket.Handshake   // the socket's own handshake: a reused id is a miss
+	hs  *protocol.Handshake // src in wire form, with the Host header (handshakeOf)
+	enc *protocol.EncodedHandshake
+}
+
+// describe turns local sockets into the SocketInfos of a fetchSockets
+// answer, encoding the handshakes it has not seen yet.
+func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
+	infos := make([]protocol.SocketInfo, len(local))
+	c := &a.handshakes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[socket.SocketId]cachedHandshake, len(local))
+	}
+	for i, d := range local {
+		id, src := d.Id(), d.Handshake()
+		e, ok := c.m[id]
+		if !ok || e.src != src {
+			e = cachedHandshake{src: src, hs: handshakeOf(d)}
+			// An encoding error is left to the answer's encoder, which
+			// reports it.
+			e.enc, _ = protocol.EncodeHandshake(e.hs)
+			c.m[id] = e
+			// Drop it again if the socket left in the meantime: its forget
+			// may have run before the entry existed.
+			if _, live := a.Sids().Load(id); !live {
+				delete(c.m, id)
+			}
+		}
+		infos[i] = socketInfoWithHandshake(d, e.hs, e.enc)
+	}
+	return infos
+}
+
+// forget drops the cached handshake of a socket.
+func (c *handshakeCache) forget(id socket.SocketId) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+// clear drops every entry (the adapter closed).
+func (c *handshakeCache) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// cached is the number of cached handshakes (tests).
+func (c *handshakeCache) cached() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// DelAll removes a socket from all its rooms (socket.io calls it when the
+// socket disconnects) and forgets its cached handshake.
+func (a *Adapter) DelAll(id socket.SocketId) {
+	a.Adapter.DelAll(id)
+	a.handshakes.forget(id)
+}
+
+// Del removes a socket from a room; leaving its own id room also forgets
+// its cached handshake.
+func (a *Adapter) Del(id socket.SocketId, room socket.Room) {
+	a.Adapter.Del(id, room)
+	if room == socket.Room(id) {
+		a.handshakes.forget(id)
+	}
+}
