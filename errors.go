@@ -19,6 +19,10 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (allRooms in the sharded format, as in Node).
 	ErrNotSupported = errors.New("sioredis: not supported by this wire format")
+	// ErrServerGone is wrapped by the [PartialError] of a call that stopped
+	// waiting for a server because it was declared dead (no heartbeat for
+	// the heartbeat timeout) or announced that it left.
+	ErrServerGone = errors.New("sioredis: server gone")
 	// ErrInvalidNamespace is wrapped by the error for a namespace whose
 	// name contains '#', the channel separator: its channels would be
 	// another namespace's room channels ("/a#b" and room "b" of "/a" are

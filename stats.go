@@ -45,6 +45,16 @@ type Stats struct {
 	MasterSwitches uint64 `json:"masterSwitches"`
 	// RequestTimeouts counts cross-server requests that timed out.
 	RequestTimeouts uint64 `json:"requestTimeouts"`
+	// UnsupportedSkipped counts live servers a request did not wait for
+	// because their heartbeats do not announce the request kind (a server
+	// of an older version during a rolling upgrade); one per server and
+	// request.
+	UnsupportedSkipped uint64 `json:"unsupportedSkipped"`
+	// MembersDead counts servers declared dead: not heard for the
+	// heartbeat timeout (one per server uid, that is per namespace).
+	MembersDead uint64 `json:"membersDead"`
+	// MembersLeft counts servers that announced they closed a namespace.
+	MembersLeft uint64 `json:"membersLeft"`
 	// Subscriptions is the number of channels and patterns Redis has
 	// confirmed and that are currently subscribed.
 	Subscriptions int64 `json:"subscriptions"`

@@ -27,6 +27,7 @@ var (
 	aclClassic = []string{
 		"+publish", "+subscribe", "+psubscribe", "+unsubscribe", "+punsubscribe", "+pubsub|numsub",
 		"&socket.io#/#*", "&socket.io#/admin#*", "&socket.io-request#*", "&socket.io-response#*",
+		"&socket.io-heartbeat#*",
 	}
 	// Sharded adapter: channels only, no patterns.
 	aclSharded = []string{

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -416,6 +417,7 @@ func BenchmarkFetchSocketsCluster(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	gc0 := gcCPU()
 	for i := 0; i < b.N; i++ {
 		var n int
 		var err error
@@ -424,4 +426,81 @@ func BenchmarkFetchSocketsCluster(b *testing.B) {
 			b.Fatalf("%d sockets, %v", n, err)
 		}
 	}
+	b.ReportMetric(float64((gcCPU()-gc0).Nanoseconds())/float64(b.N), "gc-cpu-ns/op")
+}
+
+// BenchmarkFetchSocketsAnswer splits what the requesting server does with
+// one 100-socket fetchSockets answer (the harness's S6 gets two per call)
+// into its stages:
+//
+//   - redis-copy: go-redis returns the PUBLISHed payload as a string (one
+//     copy out of its read buffer), the core decodes a []byte (a second);
+//   - decode: protocol.DecodeResponse, typed;
+//   - remote-sockets: each socket's SocketDetails (RemoteSocket) for
+//     socket.io;
+//   - all: the three in a row, what one answer costs.
+//
+// gc-cpu-ns/op is the GC's CPU time per op (runtime/metrics), which the
+// allocations cost besides the allocation itself.
+func BenchmarkFetchSocketsAnswer(b *testing.B) {
+	resp := &protocol.Response{Type: protocol.RequestRemoteFetch, RequestID: "abcdef123456", Sockets: benchSockets(benchClients)}
+	payload, err := protocol.EncodeResponse(resp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sink any
+	stages := []struct {
+		name string
+		run  func(b *testing.B)
+	}{
+		{"redis-copy", func(b *testing.B) {
+			s := string(payload)
+			sink = []byte(s)
+		}},
+		{"decode", func(b *testing.B) {
+			r, err := protocol.DecodeResponse(payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sink = r
+		}},
+		{"remote-sockets", func(b *testing.B) {
+			out := make([]socket.SocketDetails, len(resp.Sockets))
+			for i, s := range resp.Sockets {
+				out[i] = redisadapter.RemoteDetails(s)
+			}
+			sink = out
+		}},
+		{"all", func(b *testing.B) {
+			s := string(payload)
+			r, err := protocol.DecodeResponse([]byte(s))
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := make([]socket.SocketDetails, len(r.Sockets))
+			for i, s := range r.Sockets {
+				out[i] = redisadapter.RemoteDetails(s)
+			}
+			sink = out
+		}},
+	}
+	for _, st := range stages {
+		b.Run(fmt.Sprintf("%s/sockets=%d", st.name, benchClients), func(b *testing.B) {
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			gc0 := gcCPU()
+			for b.Loop() {
+				st.run(b)
+			}
+			b.ReportMetric(float64((gcCPU()-gc0).Nanoseconds())/float64(b.N), "gc-cpu-ns/op")
+		})
+	}
+	_ = sink
+}
+
+// gcCPU is the CPU time the GC used so far (an estimate of the runtime's).
+func gcCPU() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }

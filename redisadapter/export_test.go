@@ -1,5 +1,7 @@
 package redisadapter
 
+import "github.com/sioredis/sioredis/internal/core"
+
 // CachedHandshakes is the number of encoded handshakes a namespace keeps
 // for fetchSockets answers.
 func CachedHandshakes(a *Adapter) int { return a.handshakes.cached() }
@@ -13,3 +15,9 @@ var (
 	SocketPacket      = socketPacket
 	RemoteDetails     = remoteDetails
 )
+
+// WithCapabilities makes a server answer and announce only caps (core
+// capability names), to play an older server in a rolling upgrade.
+func WithCapabilities(caps ...string) Option {
+	return func(c *core.Config) { c.Capabilities = append([]string{}, caps...) }
+}

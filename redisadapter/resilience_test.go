@@ -288,13 +288,19 @@ func TestHostileInput(t *testing.T) {
 				if n == "n1" {
 					l = logger // only the server under observation
 				}
-				opts := []redisadapter.Option{redisadapter.WithLogger(l), redisadapter.WithSubscriptionMode(redisadapter.DynamicMode)}
+				// Heartbeats are received messages too: after the start-up
+				// ones (awaited below), none comes within the test.
+				opts := []redisadapter.Option{redisadapter.WithLogger(l), redisadapter.WithSubscriptionMode(redisadapter.DynamicMode),
+					redisadapter.WithHeartbeatInterval(time.Hour), redisadapter.WithHeartbeatTimeout(2 * time.Hour)}
 				if sharded {
 					return siotest.StartNode(t, n, rdb, redisadapter.NewSharded(rdb, opts...))
 				}
 				return siotest.StartNode(t, n, rdb, redisadapter.New(rdb, opts...))
 			}
 			n0, n1 := mk("n0"), mk("n1")
+			siotest.Eventually(t, "n1 heard n0's heartbeats", func() bool {
+				return len(n1.Adapter.(*redisadapter.Builder).Members()) == 2 // "/" and "/admin"
+			})
 			// A raw-frame recorder sees everything the server writes.
 			c1 := siotest.DialRaw(t, n1.URL, "/", nil, true)
 			c1.Call("join", "room1")
@@ -492,8 +498,8 @@ func TestHealthAndClose(t *testing.T) {
 	if err := b.WaitHealthy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := b.Stats(); st.Subscriptions != 8 { // 4 channels x 2 namespaces
-		t.Fatalf("subscriptions = %d, want 8", st.Subscriptions)
+	if st := b.Stats(); st.Subscriptions != 10 { // 5 channels (heartbeats included) x 2 namespaces
+		t.Fatalf("subscriptions = %d, want 10", st.Subscriptions)
 	}
 	n.Close()
 	if b.Healthy() {

@@ -37,13 +37,16 @@ type corkConn struct {
 	// raw reaches the socket for writes that must not wait (UncorkNow);
 	// nil when the connection has no file descriptor (TLS, a test pipe).
 	raw syscall.RawConn
+	now *nowWriter
 }
 
 // newCorkConn wraps a hijacked connection.
 func newCorkConn(c net.Conn, held bool) *corkConn {
 	cc := &corkConn{Conn: c, held: held}
 	if sc, ok := c.(syscall.Conn); ok && canWriteNow {
-		cc.raw, _ = sc.SyscallConn()
+		if raw, err := sc.SyscallConn(); err == nil {
+			cc.raw, cc.now = raw, newNowWriter()
+		}
 	}
 	return cc
 }
@@ -131,7 +134,7 @@ func (c *corkConn) UncorkNow() (rest bool, err error) {
 		c.deadline = time.Time{}
 	}
 	b := *c.buf
-	n, err := writeNow(c.raw, b)
+	n, err := c.now.writeNow(c.raw, b)
 	if err == nil && n < len(b) {
 		*c.buf = b[:copy(b, b[n:])]
 		return true, nil

@@ -8,4 +8,8 @@ import "syscall"
 // through a writer goroutine.
 const canWriteNow = false
 
-func writeNow(syscall.RawConn, []byte) (int, error) { return 0, syscall.EINVAL }
+type nowWriter struct{}
+
+func newNowWriter() *nowWriter { return &nowWriter{} }
+
+func (*nowWriter) writeNow(syscall.RawConn, []byte) (int, error) { return 0, syscall.EINVAL }

@@ -32,6 +32,9 @@
 //	                  port 0 picks a free port, printed on stderr ("pprof: http://...")
 //	SIOREDIS_BLOCKPROFILE
 //	                  optional runtime.SetBlockProfileRate (ns), for /debug/pprof/block
+//	SIOREDIS_MEMPROFILERATE
+//	                  optional runtime.MemProfileRate (1: every allocation), for an exact
+//	                  heap census (bench/census.sh)
 //	SIOREDIS_CPUPROFILE
 //	                  optional path prefix: write a CPU profile from "ready" to SIGTERM
 //	                  to <prefix>-<NODE_ID>.pprof
@@ -83,6 +86,11 @@ func nowMs() float64 {
 }
 
 func main() {
+	if v := os.Getenv("SIOREDIS_MEMPROFILERATE"); v != "" {
+		if rate, err := strconv.Atoi(v); err == nil {
+			runtime.MemProfileRate = rate // before the server allocates
+		}
+	}
 	if err := run(); err != nil {
 		fmt.Fprintf(os.Stderr, "[%s] fatal: %v\n", nodeID, err)
 		os.Exit(1)

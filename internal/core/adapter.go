@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -63,6 +64,7 @@ type Adapter struct {
 
 	requests requestTable[*pendingRequest]
 	acks     requestTable[*ackRequest]
+	members  *membership
 
 	worker
 	closed atomic.Bool
@@ -80,6 +82,7 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 	a := &Adapter{hub: h, local: local, name: nsp, log: h.log, stats: &h.stats}
 	a.wire = h.format.newWire(a)
 	a.uid = a.wire.uid()
+	a.members = newMembership(a)
 	a.startWorker()
 	a.conns = h.acquire()
 	subs := a.wire.subscriptions()
@@ -92,6 +95,8 @@ func (h *Hub) NewAdapter(nsp string, local Local) *Adapter {
 		a.log.warn("subscribe", "namespace not subscribed yet; retried until Redis confirms it",
 			"nsp", a.name, "err", err)
 	}
+	a.members.start()
+	h.register(a)
 	return a
 }
 
@@ -121,6 +126,10 @@ func (a *Adapter) Close() bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	a.hub.unregister(a)
+	// The leave message goes out while the namespace is still subscribed,
+	// so that no request of another server waits for this one.
+	a.members.leave()
 	a.wire.close(ctx)
 	a.sub.unsubscribe(ctx, a, a.subs)
 	a.stopWorker()
@@ -166,14 +175,56 @@ func (a *Adapter) ServerCount() int64 {
 		a.log.warn("server-count", "cannot count servers, assuming 1", "nsp", a.name, "err", err)
 		return 1
 	}
+	a.rememberCount(n)
 	return n
 }
 
-// ServerCountContext is ServerCount with a context and an error. It
-// returns when ctx is done even if Redis does not answer and the client
-// ignores deadlines (see countCall); the error then wraps ErrTimeout and
-// ctx's error.
+// ServerCountContext is ServerCount with a context and an error: this
+// server, the live Go members and the servers without heartbeat that Redis
+// counts (see membership), so a server declared dead or departed is not
+// counted even while Redis still counts its subscription. It returns when
+// ctx is done even if Redis does not answer and the client ignores
+// deadlines (see countCall); the error then wraps ErrTimeout and ctx's
+// error.
 func (a *Adapter) ServerCountContext(ctx context.Context) (int64, error) {
+	n, err := a.numSub(ctx)
+	if err != nil {
+		return 0, err
+	}
+	named, anonymous := a.members.expect(0, n)
+	return 1 + int64(len(named)+anonymous), nil
+}
+
+// Members lists the live Go servers of the namespace, this one excluded,
+// as their heartbeats announce them.
+func (a *Adapter) Members() []sioredis.Member { return a.members.members() }
+
+// onHeartbeatPayload decodes a heartbeat or leave message, on the
+// subscriber goroutine.
+func (a *Adapter) onHeartbeatPayload(channel string, payload []byte) {
+	m, err := protocol.DecodeEnvelope(payload)
+	if err != nil {
+		a.decodeError(channel, err)
+		return
+	}
+	switch {
+	case m.UID == a.uid:
+		return // our own
+	case m.Nsp != a.name || m.UID == "" || m.UID == protocol.EmitterUID:
+		a.stats.ignored.Add(1)
+		return
+	}
+	switch m.Type {
+	case protocol.MsgInitialHeartbeat, protocol.MsgHeartbeat, protocol.MsgAdapterClose:
+		a.members.onHeartbeat(m)
+	default:
+		a.stats.ignored.Add(1)
+	}
+}
+
+// numSub counts the subscribers of the namespace (PUBSUB NUMSUB or
+// SHARDNUMSUB), at least 1 (this server).
+func (a *Adapter) numSub(ctx context.Context) (int64, error) {
 	c := a.startCount()
 	select {
 	case <-c.done:
@@ -220,9 +271,6 @@ func (a *Adapter) runCount(c *countCall) {
 	c.n, c.err = n, deadlineError(err)
 	a.countMu.Lock()
 	a.counting = nil
-	if err == nil {
-		a.lastCount, a.lastAt = max(n, 1), time.Now()
-	}
 	a.countMu.Unlock()
 	close(c.done)
 }
@@ -267,25 +315,59 @@ func (a *Adapter) BroadcastFailed(err error) {
 // server more than answered, so that socket.io reports its timeout error.
 func (a *Adapter) BroadcastWithAck(p protocol.Packet, opts protocol.Options, timeout time.Duration,
 	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) {
-	var deadline time.Time
+	ctx := context.Background()
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
+	req, _ := a.broadcastWithAck(ctx, p, opts, timeout > 0, deliver, countCb, ack)
+	// The operator asks ServerCount right after: answer with the count the
+	// request was sent to.
+	a.rememberCount(req.servers())
+}
+
+// BroadcastWithAckContext is BroadcastWithAck for Go callers: it returns
+// the acknowledgements (their arguments, in arrival order) once every expected
+// server and client answered. When ctx is done first, or a server it
+// waited for died or left, the error is a *sioredis.PartialError (wrapping
+// ErrTimeout, ctx's error or ErrServerGone) and the acknowledgements are
+// those that arrived.
+func (a *Adapter) BroadcastWithAckContext(ctx context.Context, p protocol.Packet, opts protocol.Options,
+	deliver func(count func(uint64), ack func([]any, error))) ([]any, error) {
+	var values []any // appended under the request's lock, read after wait
+	req, complete := a.broadcastWithAck(ctx, p, opts, true, deliver, func(uint64) {}, func(args []any, _ error) {
+		values = append(values, args...) // as socket.io's BroadcastOperator collects them
+	})
+	if a.closed.Load() && !complete {
+		return values, fmt.Errorf("sioredis: broadcastWithAck: %w", ErrClosed)
+	}
+	req.mu.Lock()
+	gone := len(req.gone) > 0
+	req.mu.Unlock()
+	if err := a.partialError(ctx, complete, req.partial, gone); err != nil {
+		return values, err
+	}
+	return values, nil
+}
+
+func (a *Adapter) broadcastWithAck(ctx context.Context, p protocol.Packet, opts protocol.Options, wait bool,
+	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) (*ackRequest, bool) {
 	remote := !opts.Flags.Local && !a.closed.Load()
-	servers := int64(1)
-	if remote {
-		servers = -1 // not counted yet
+	req := newAckRequest(countCb, ack)
+	if !remote {
+		req.expect([]string{a.uid}, 0)
 	}
-	req := newAckRequest(countCb, ack, servers)
-	deliver(req.onCount, req.onAck)
+	self := a.uid
+	deliver(func(n uint64) { req.onCount(self, n) }, func(args []any, err error) { req.onAck(self, args, err) })
 	var id string
 	if remote {
 		countBy := time.Now().Add(a.cfg().RequestsTimeout)
-		if !deadline.IsZero() && deadline.Before(countBy) {
-			countBy = deadline
+		if d, ok := ctx.Deadline(); ok && d.Before(countBy) {
+			countBy = d
 		}
-		ctx, cancel := context.WithDeadline(context.Background(), countBy)
-		n, err := a.ServerCountContext(ctx)
+		cctx, cancel := context.WithDeadline(ctx, countBy)
+		n, err := a.numSub(cctx)
 		cancel()
 		if err != nil {
 			if isTimeout(err) {
@@ -294,26 +376,39 @@ func (a *Adapter) BroadcastWithAck(p protocol.Packet, opts protocol.Options, tim
 			a.log.warn("server-count", "cannot count servers; publishing anyway, the acknowledgements will time out",
 				"nsp", a.name, "err", err)
 		}
-		if err != nil || n > 1 {
+		named, anonymous := a.members.expect(KindBroadcast, n)
+		if err == nil {
+			req.expect(append(named, self), anonymous)
+		}
+		if err != nil || len(named)+anonymous > 0 {
 			id = a.wire.newRequestID()
 			a.acks.put(id, req)
+			a.members.register(req)
+			defer a.members.unregister(req)
 			if perr := a.wire.publishBroadcast(p, opts, id); perr != nil {
 				a.log.warn("publish", "broadcast with ack not published", "nsp", a.name, "err", perr)
-				n, err = 1, nil
+				req.expect([]string{self}, 0)
 			}
 		}
-		if err == nil {
-			req.setServers(n)
-		}
 	}
-	req.wait(deadline, a.stop)
+	complete := true
+	if wait {
+		complete = req.wait(ctx, a.stop)
+	} else {
+		req.wait(doneContext, a.stop)
+	}
 	if id != "" {
 		a.acks.remove(id)
 	}
-	// The operator asks ServerCount right after: answer with the count the
-	// request was sent to.
-	a.rememberCount(req.servers())
+	return req, complete
 }
+
+// doneContext is a context that is already done.
+var doneContext = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
 
 // PublishSocketsOp publishes a fire-and-forget socket operation (join,
 // leave, disconnect). The sender applies it locally itself; the other
@@ -384,8 +479,11 @@ func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, data []any) ([]any,
 }
 
 // ask counts the other servers, publishes a request to them and waits for
-// their answers. It returns a nil request when none was sent: on an error,
-// or with no other server (nil error).
+// their answers: one from each live Go member that answers the kind and
+// one from each server without heartbeat (see membership). It returns a
+// nil request when none was sent: on an error, or with no other server
+// (nil error). When not every answer came, the error is a
+// *sioredis.PartialError.
 func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) {
 	what := r.kind.String()
 	// Encoded first: a request the wire format cannot carry fails even
@@ -395,34 +493,47 @@ func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) 
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: %s: %w", what, err)
 	}
-	n, err := a.ServerCountContext(ctx)
+	n, err := a.numSub(ctx)
 	if err != nil {
 		return nil, a.failed(what, err)
 	}
-	if n <= 1 {
+	named, anonymous := a.members.expect(r.kind, n)
+	if len(named)+anonymous == 0 {
 		return nil, nil
 	}
-	req := newPendingRequest(r.kind, int(n-1))
+	req := newPendingRequest(r.kind, named, anonymous)
 	a.requests.put(r.id, req)
 	defer a.requests.remove(r.id)
+	a.members.register(req)
+	defer a.members.unregister(req)
 	if err := a.wire.publishRequest(ctx, payload); err != nil {
 		return req, a.failed(what, err)
 	}
-	if !req.wait(ctx, a.stop) {
-		if a.closed.Load() {
-			return req, fmt.Errorf("sioredis: %s: %w", what, ErrClosed)
-		}
-		req.mu.Lock()
-		got, want := req.got, req.expected
-		req.mu.Unlock()
-		if errors.Is(ctx.Err(), context.Canceled) {
-			return req, fmt.Errorf("sioredis: %s: %d of %d servers answered: %w", what, got, want, ctx.Err())
-		}
-		a.stats.requestTimeouts.Add(1)
-		return req, fmt.Errorf("%w while waiting for %s responses: %d of %d servers answered: %w",
-			ErrTimeout, what, got, want, context.DeadlineExceeded)
+	complete := req.wait(ctx, a.stop)
+	if !complete && a.closed.Load() {
+		return req, fmt.Errorf("sioredis: %s: %w", what, ErrClosed)
 	}
-	return req, nil
+	req.mu.Lock()
+	gone := len(req.gone) > 0
+	req.mu.Unlock()
+	return req, a.partialError(ctx, complete, req.partial, gone)
+}
+
+// partialError is the error of a request that waited: nil when every
+// expected answer came; else a PartialError wrapping ErrServerGone (every
+// server still expected answered, some died or left), ErrTimeout with
+// context.DeadlineExceeded, or ctx's cancellation.
+func (a *Adapter) partialError(ctx context.Context, complete bool, partial func(error) *sioredis.PartialError, gone bool) error {
+	switch {
+	case complete && !gone:
+		return nil
+	case complete:
+		return partial(ErrServerGone)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return partial(ctx.Err())
+	}
+	a.stats.requestTimeouts.Add(1)
+	return partial(fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded))
 }
 
 // failed wraps the error of a cross-server call that failed before its
@@ -455,6 +566,7 @@ type request struct {
 type reply struct {
 	kind    Kind // 0: the kind of the request it answers
 	id      string
+	from    string // the responder's uid; "" when it does not say (Node classic)
 	sockets []protocol.SocketInfo
 	rooms   []string
 	value   any
@@ -466,6 +578,10 @@ type reply struct {
 
 // onRequest applies another server's operation, on the worker.
 func (a *Adapter) onRequest(r *request) {
+	if r.id != "" && !a.members.answers(r.kind) {
+		a.stats.ignored.Add(1) // not announced: nobody waits for this answer
+		return
+	}
 	switch r.kind {
 	case KindBroadcast:
 		if !a.broadcastable(r.packet) {
@@ -526,9 +642,9 @@ func (a *Adapter) onReply(r *reply) {
 	if ack, ok := a.acks.get(r.id); ok {
 		switch r.kind {
 		case KindBroadcastClientCount:
-			ack.onCount(uint64(r.count))
+			ack.onCount(r.from, uint64(r.count))
 		case KindBroadcastAck:
-			ack.onAck([]any{r.value}, nil)
+			ack.onAck(r.from, []any{r.value}, nil)
 		default:
 			a.stats.ignored.Add(1)
 		}
@@ -560,7 +676,7 @@ func (a *Adapter) onReply(r *reply) {
 	case KindServerSideEmit:
 		fill = func(p *pendingRequest) { p.values = append(p.values, r.value) }
 	}
-	if fill == nil || !req.answer(kind, fill) {
+	if fill == nil || !req.answer(kind, r.from, fill) {
 		a.stats.ignored.Add(1)
 	}
 }

@@ -27,6 +27,7 @@ func (classicFormat) newWire(a *Adapter) wire {
 		bcastChan: protocol.BroadcastChannel(key, a.name),
 		reqChan:   protocol.RequestChannel(key, a.name),
 		respChan:  protocol.ResponseChannel(key, a.name),
+		hbChan:    protocol.HeartbeatChannel(key, a.name),
 	}
 }
 
@@ -34,6 +35,7 @@ func (classicFormat) newWire(a *Adapter) wire {
 type classicWire struct {
 	a                                          *Adapter
 	bcastChan, reqChan, respChan, specificChan string
+	hbChan                                     string // heartbeats: a channel Node does not subscribe
 }
 
 func (w *classicWire) uid() string {
@@ -50,7 +52,32 @@ func (w *classicWire) subscriptions() map[sub]handler {
 		{kindChannel, w.reqChan}:      w.onRequestMessage,
 		{kindChannel, w.respChan}:     w.onResponseMessage,
 		{kindChannel, w.specificChan}: w.onResponseMessage,
+		{kindChannel, w.hbChan}:       w.onHeartbeatMessage,
 	}
+}
+
+// announce publishes heartbeats as envelopes on their own channel.
+func (w *classicWire) announce(ctx context.Context, m *protocol.Envelope, wait bool) error {
+	m.UID, m.Nsp = w.a.uid, w.a.name
+	payload, err := protocol.EncodeEnvelope(m)
+	if err != nil {
+		return err
+	}
+	if wait {
+		return w.a.pub.publish(ctx, false, w.hbChan, payload)
+	}
+	w.a.pub.fireAndForget(false, w.hbChan, payload)
+	return nil
+}
+
+// peerSubscribed: every Go server listens on its specific response channel.
+func (w *classicWire) peerSubscribed(ctx context.Context, uid string) (bool, error) {
+	n, err := numSub(ctx, w.a.hub.rdb, protocol.SpecificResponseChannel(w.a.cfg().Key, w.a.name, uid), false)
+	return n > 0, err
+}
+
+func (w *classicWire) onHeartbeatMessage(m *redis.Message) {
+	w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
 }
 
 func (w *classicWire) countServers(ctx context.Context) (int64, error) {
@@ -117,7 +144,7 @@ var responseTypes = map[Kind]protocol.RequestType{
 }
 
 func (w *classicWire) reply(to string, r *reply) {
-	resp := &protocol.Response{Type: responseTypes[r.kind], RequestID: r.id}
+	resp := &protocol.Response{Type: responseTypes[r.kind], RequestID: r.id, UID: w.a.uid}
 	switch r.kind {
 	case KindFetchSockets:
 		resp.Sockets = r.sockets
@@ -143,7 +170,7 @@ func (w *classicWire) respond(r *protocol.Response, uid string, shared bool) {
 	payload, err := protocol.EncodeResponse(r)
 	if err == nil && r.Type == protocol.RequestRemoteFetch {
 		payload, err = w.a.boundAnswer(KindFetchSockets, r.RequestID, payload, len(r.Sockets), func() ([]byte, error) {
-			return protocol.EncodeResponse(&protocol.Response{Type: r.Type, RequestID: r.RequestID, TooLarge: true})
+			return protocol.EncodeResponse(&protocol.Response{Type: r.Type, RequestID: r.RequestID, UID: r.UID, TooLarge: true})
 		})
 	}
 	if err != nil {
@@ -274,7 +301,7 @@ func (w *classicWire) onResponseMessage(m *redis.Message) {
 		a.decodeError(m.Channel, err)
 		return
 	}
-	rep := &reply{id: r.RequestID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount, tooLarge: r.TooLarge}
+	rep := &reply{id: r.RequestID, from: r.UID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount, tooLarge: r.TooLarge}
 	switch r.Type {
 	case protocol.RequestBroadcastClientCount:
 		rep.kind = KindBroadcastClientCount

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -48,6 +49,20 @@ type Config struct {
 	// HandshakeFilter, when set, edits (a copy of) each handshake before
 	// it is published; the binding's default redacts credentials.
 	HandshakeFilter func(*protocol.Handshake)
+
+	// HeartbeatInterval is how often a server announces itself to the
+	// others of each namespace.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout is how long a server may stay unheard before it is
+	// declared dead.
+	HeartbeatTimeout time.Duration
+	// MemberListener, if set, is told about joins and departures, on a
+	// goroutine of its own per namespace; it must not block for long.
+	MemberListener func(sioredis.MemberEvent)
+	// Capabilities, if not nil, restricts the request kinds this server
+	// answers and announces (capability names, see [Capabilities]); tests
+	// use it to play an older server.
+	Capabilities []string
 }
 
 // Default byte budgets of the queues: with the count bounds alone, ten
@@ -69,6 +84,8 @@ func DefaultConfig() Config {
 		PublishQueueSize: 8192,
 
 		HealthCheckInterval: 5 * time.Second,
+		HeartbeatInterval:   5 * time.Second,
+		HeartbeatTimeout:    10 * time.Second,
 
 		// Answers go to the requester only (Node's requesters listen on
 		// their own response channel too), not to every server.

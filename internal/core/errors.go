@@ -12,6 +12,7 @@ var (
 	ErrClosed       = sioredis.ErrClosed
 	ErrQueueFull    = sioredis.ErrQueueFull
 	ErrNotSupported = sioredis.ErrNotSupported
+	ErrServerGone   = sioredis.ErrServerGone
 
 	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
 	ErrAnswerTooLarge   = sioredis.ErrAnswerTooLarge

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -38,6 +40,10 @@ type Hub struct {
 	format Format
 	stats  counters
 	log    *rateLog
+
+	// adapters are the open namespace adapters (Members).
+	amu      sync.Mutex
+	adapters map[*Adapter]struct{}
 
 	mu   sync.Mutex
 	refs int
@@ -79,6 +85,38 @@ func (h *Hub) WaitHealthy(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return sub.waitUp(ctx)
+}
+
+// Members lists the live Go servers of every open namespace (one entry per
+// server and namespace), this server excluded, by namespace then uid.
+func (h *Hub) Members() []sioredis.Member {
+	h.amu.Lock()
+	as := make([]*Adapter, 0, len(h.adapters))
+	for a := range h.adapters {
+		as = append(as, a)
+	}
+	h.amu.Unlock()
+	var out []sioredis.Member
+	for _, a := range as {
+		out = append(out, a.Members()...)
+	}
+	slices.SortStableFunc(out, func(x, y sioredis.Member) int { return strings.Compare(x.Namespace, y.Namespace) })
+	return out
+}
+
+func (h *Hub) register(a *Adapter) {
+	h.amu.Lock()
+	defer h.amu.Unlock()
+	if h.adapters == nil {
+		h.adapters = map[*Adapter]struct{}{}
+	}
+	h.adapters[a] = struct{}{}
+}
+
+func (h *Hub) unregister(a *Adapter) {
+	h.amu.Lock()
+	defer h.amu.Unlock()
+	delete(h.adapters, a)
 }
 
 // conns are the connections a namespace got from its hub. An adapter keeps

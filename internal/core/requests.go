@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
-	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -60,27 +61,38 @@ func deadlineError(err error) error {
 }
 
 // pendingRequest collects the answers to one cross-server request
-// (fetchSockets, allRooms, serverSideEmit with ack).
+// (fetchSockets, allRooms, serverSideEmit with ack): one from each named
+// member (live Go servers, by uid) and anonymous ones from the servers
+// without heartbeat (see membership).
 type pendingRequest struct {
-	mu       sync.Mutex
-	kind     Kind
-	expected int
-	got      int
-	sockets  []protocol.SocketInfo
-	rooms    []string
-	values   []any
-	tooLarge int // fetchSockets answers marked too large
-	done     chan struct{}
-	finished bool
+	mu        sync.Mutex
+	kind      Kind
+	expected  int             // named plus anonymous, at the start
+	waiting   map[string]bool // named members that have not answered
+	anonymous int             // answers still expected from unnamed servers
+	gone      []string        // named members that died or left unanswered
+	got       int
+	sockets   []protocol.SocketInfo
+	rooms     []string
+	values    []any
+	tooLarge  int // fetchSockets answers marked too large
+	done      chan struct{}
+	finished  bool
 }
 
-func newPendingRequest(kind Kind, expected int) *pendingRequest {
-	return &pendingRequest{kind: kind, expected: expected, done: make(chan struct{})}
+func newPendingRequest(kind Kind, named []string, anonymous int) *pendingRequest {
+	r := &pendingRequest{kind: kind, expected: len(named) + anonymous, waiting: map[string]bool{},
+		anonymous: anonymous, done: make(chan struct{})}
+	for _, uid := range named {
+		r.waiting[uid] = true
+	}
+	return r
 }
 
-// answer records one answer of kind k; fill runs under the request's lock.
-// An answer of another kind than the request's is ignored and reported.
-func (r *pendingRequest) answer(k Kind, fill func(*pendingRequest)) bool {
+// answer records one answer of kind k from uid ("" when the responder
+// does not say); fill runs under the request's lock. An answer of another
+// kind than the request's is ignored and reported.
+func (r *pendingRequest) answer(k Kind, uid string, fill func(*pendingRequest)) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if k != r.kind {
@@ -91,15 +103,40 @@ func (r *pendingRequest) answer(k Kind, fill func(*pendingRequest)) bool {
 	}
 	fill(r)
 	r.got++
-	if r.got >= r.expected {
-		r.finished = true
-		close(r.done)
+	if r.waiting[uid] {
+		delete(r.waiting, uid)
+	} else if r.anonymous > 0 {
+		r.anonymous--
 	}
+	r.check()
 	return true
 }
 
-// wait blocks until every answer arrived, ctx is done or stop was closed,
-// then freezes the request. It reports whether all answers arrived.
+func (r *pendingRequest) complete() bool { return len(r.waiting) == 0 && r.anonymous <= 0 }
+
+// check finishes the request once nothing more is expected; mu is held.
+func (r *pendingRequest) check() {
+	if !r.finished && r.complete() {
+		r.finished = true
+		close(r.done)
+	}
+}
+
+// memberGone stops waiting for uid.
+func (r *pendingRequest) memberGone(uid string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.finished || !r.waiting[uid] {
+		return
+	}
+	delete(r.waiting, uid)
+	r.gone = append(r.gone, uid)
+	r.check()
+}
+
+// wait blocks until every answer arrived (or its server is gone), ctx is
+// done or stop was closed, then freezes the request. It reports whether
+// the wait ended because nothing more was expected.
 func (r *pendingRequest) wait(ctx context.Context, stop <-chan struct{}) bool {
 	select {
 	case <-r.done:
@@ -108,12 +145,26 @@ func (r *pendingRequest) wait(ctx context.Context, stop <-chan struct{}) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	complete := r.got >= r.expected
+	complete := r.complete()
 	if !r.finished {
 		r.finished = true
 		close(r.done)
 	}
 	return complete
+}
+
+// partial describes what is missing; err is why the wait ended. mu is
+// not held.
+func (r *pendingRequest) partial(err error) *sioredis.PartialError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	missing := slices.Clone(r.gone)
+	for uid := range r.waiting {
+		missing = append(missing, uid)
+	}
+	slices.Sort(missing)
+	return &sioredis.PartialError{Op: r.kind.String(), Answered: r.got, Expected: r.expected,
+		Missing: missing, Unnamed: max(r.anonymous, 0), Err: err}
 }
 
 // requestTable maps request ids to pending requests.
@@ -162,70 +213,139 @@ func (t *requestTable[T]) len() int {
 // operator has timed out by then).
 //
 // The local sockets are served before the servers are counted, so that a
-// Redis that does not answer cannot delay them: expectedServers is unknown
-// (-1) until setServers, and the request cannot complete before.
+// Redis that does not answer cannot delay them: the expected servers are
+// unknown until expect, and the request cannot complete before. Servers
+// are expected by uid (this one and the live Go members) or anonymously
+// (servers without heartbeat, see membership); a named server that dies
+// or leaves is not waited for any more, nor are its clients'
+// acknowledgements.
 type ackRequest struct {
-	mu              sync.Mutex
-	countCb         func(uint64)
-	ack             func([]any, error)
-	expectedServers int64
-	serversHeard    int64
-	expectedClients uint64
-	acks            uint64
-	closed          bool
-	done            chan struct{}
+	mu        sync.Mutex
+	countCb   func(uint64)
+	ack       func([]any, error)
+	counted   bool            // expect was called
+	expected  int64           // servers expected, at expect
+	waiting   map[string]bool // named servers yet to report their client count
+	anonymous int64           // unnamed servers yet to report
+	heard     map[string]*ackTally
+	gone      []string
+	reported  int64 // servers that reported
+	clients   uint64
+	acks      uint64
+	closed    bool
+	done      chan struct{}
 }
 
-func newAckRequest(countCb func(uint64), ack func([]any, error), servers int64) *ackRequest {
-	return &ackRequest{countCb: countCb, ack: ack, expectedServers: servers, done: make(chan struct{})}
+// ackTally is what one server reported: its client count and the
+// acknowledgements that arrived from its clients.
+type ackTally struct{ count, acks uint64 }
+
+func newAckRequest(countCb func(uint64), ack func([]any, error)) *ackRequest {
+	return &ackRequest{countCb: countCb, ack: ack, waiting: map[string]bool{},
+		heard: map[string]*ackTally{}, done: make(chan struct{})}
 }
 
-func (a *ackRequest) onCount(n uint64) {
+func (a *ackRequest) tally(uid string) *ackTally {
+	t := a.heard[uid]
+	if t == nil {
+		t = &ackTally{}
+		a.heard[uid] = t
+	}
+	return t
+}
+
+// onCount records the client count of server uid.
+func (a *ackRequest) onCount(uid string, n uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return
 	}
-	a.serversHeard++
-	a.expectedClients += n
+	a.reported++
+	a.clients += n
+	if a.waiting[uid] {
+		delete(a.waiting, uid)
+	} else if a.counted && a.anonymous > 0 {
+		a.anonymous--
+	}
+	if uid != "" {
+		a.tally(uid).count += n
+	}
 	a.countCb(n)
 	a.check()
 }
 
-func (a *ackRequest) onAck(args []any, err error) {
+// onAck records an acknowledgement of a client of server uid.
+func (a *ackRequest) onAck(uid string, args []any, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return
 	}
 	a.acks++
+	if uid != "" {
+		a.tally(uid).acks++
+	}
 	a.ack(args, err)
 	a.check()
 }
 
-// setServers sets the number of servers expected to report a count.
-func (a *ackRequest) setServers(n int64) {
+// expect sets the servers expected to report a count: named ones (this
+// server included) and anonymous ones. A named server that reported
+// already (this one, served first) is not waited for again.
+func (a *ackRequest) expect(named []string, anonymous int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.expectedServers = n
+	a.counted = true
+	a.expected = int64(len(named) + anonymous)
+	clear(a.waiting) // a second call (the publish failed) replaces the first
+	for _, uid := range named {
+		if a.heard[uid] == nil {
+			a.waiting[uid] = true
+		}
+	}
+	a.anonymous = int64(anonymous)
 	a.check()
 }
 
-// servers is the server count to report to the operator: the expected one,
-// or, when it is unknown (the count failed), one more than the servers heard
-// from, so that the operator reports its timeout error rather than a
-// success nobody can vouch for.
+// memberGone stops waiting for server uid and for the acknowledgements
+// of its clients.
+func (a *ackRequest) memberGone(uid string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
+	if a.waiting[uid] {
+		delete(a.waiting, uid)
+		a.gone = append(a.gone, uid)
+	} else if t := a.heard[uid]; t != nil && t.acks < t.count {
+		a.clients -= t.count - t.acks
+		t.count = t.acks
+		a.gone = append(a.gone, uid)
+	}
+	a.check()
+}
+
+// servers is the server count to report to the operator: the servers that
+// reported plus those still expected, or, when the count failed, one more
+// than the servers heard from, so that the operator reports its timeout
+// error rather than a success nobody can vouch for.
 func (a *ackRequest) servers() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.expectedServers >= 0 {
-		return a.expectedServers
+	if a.counted {
+		return a.reported + int64(len(a.waiting)) + max(a.anonymous, 0)
 	}
-	return a.serversHeard + 1
+	return a.reported + 1
+}
+
+func (a *ackRequest) complete() bool {
+	return a.counted && len(a.waiting) == 0 && a.anonymous <= 0 && a.acks >= a.clients
 }
 
 func (a *ackRequest) check() {
-	if a.expectedServers >= 0 && a.serversHeard >= a.expectedServers && a.acks >= a.expectedClients {
+	if a.complete() {
 		select {
 		case <-a.done:
 		default:
@@ -234,19 +354,29 @@ func (a *ackRequest) check() {
 	}
 }
 
-// wait blocks until complete, the deadline (none if zero) or stop, then
-// drops later callbacks.
-func (a *ackRequest) wait(deadline time.Time, stop <-chan struct{}) {
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		select {
-		case <-a.done:
-		case <-t.C:
-		case <-stop:
-		}
-		t.Stop()
+// wait blocks until complete, ctx is done or stop, then drops later
+// callbacks. It reports whether the request completed.
+func (a *ackRequest) wait(ctx context.Context, stop <-chan struct{}) bool {
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+	case <-stop:
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.closed = true
-	a.mu.Unlock()
+	return a.complete()
+}
+
+// partial describes what is missing; err is why the wait ended.
+func (a *ackRequest) partial(err error) *sioredis.PartialError {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	missing := slices.Clone(a.gone)
+	for uid := range a.waiting {
+		missing = append(missing, uid)
+	}
+	slices.Sort(missing)
+	return &sioredis.PartialError{Op: "broadcastWithAck", Answered: int(a.reported), Expected: int(a.expected),
+		Missing: missing, Unnamed: int(max(a.anonymous, 0)), Err: err}
 }

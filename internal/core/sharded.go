@@ -153,9 +153,36 @@ func (w *shardedWire) reply(to string, r *reply) {
 	w.a.pub.fireAndForget(true, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
 }
 
+// announce publishes heartbeats on the namespace channel, as Node's
+// ClusterAdapterWithHeartbeat does; Node's sharded adapter ignores these
+// types.
+func (w *shardedWire) announce(ctx context.Context, m *protocol.Envelope, wait bool) error {
+	payload, err := w.encode(m)
+	if err != nil {
+		return err
+	}
+	if wait {
+		return w.a.pub.publish(ctx, true, w.bcastChan, payload)
+	}
+	w.a.pub.fireAndForget(true, w.bcastChan, payload)
+	return nil
+}
+
+// peerSubscribed: every server listens on its private channel.
+func (w *shardedWire) peerSubscribed(ctx context.Context, uid string) (bool, error) {
+	n, err := numSub(ctx, w.a.hub.rdb, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, uid), true)
+	return n > 0, err
+}
+
 // --- receiving ---
 
 func (w *shardedWire) onMessage(m *redis.Message) {
+	if protocol.IsHeartbeatPayload(m.Payload) {
+		// On the subscriber goroutine: a busy worker must not make this
+		// server miss heartbeats and declare live peers dead.
+		w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
+		return
+	}
 	w.a.enqueue(m, w.onEnvelope)
 }
 
@@ -240,7 +267,7 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.onReply(&reply{kind: kind, id: m.RequestID, sockets: m.Sockets, value: m.Value, count: m.ClientCount, tooLarge: m.TooLarge})
+	w.a.onReply(&reply{kind: kind, id: m.RequestID, from: m.UID, sockets: m.Sockets, value: m.Value, count: m.ClientCount, tooLarge: m.TooLarge})
 }
 
 // --- room channels (dynamic modes) ---

@@ -13,6 +13,8 @@ type counters struct {
 	reconnects, requestTimeouts              atomic.Uint64
 	healthCheckFailures, connectFailures     atomic.Uint64
 	subscribeRefused, masterSwitches         atomic.Uint64
+	unsupportedSkipped, membersDead          atomic.Uint64
+	membersLeft                              atomic.Uint64
 	subscriptions                            atomic.Int64
 	// hardening (issue 21)
 	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
@@ -35,6 +37,9 @@ func (c *counters) snapshot() sioredis.Stats {
 		ConnectFailures:     c.connectFailures.Load(),
 		SubscribeRefused:    c.subscribeRefused.Load(),
 		MasterSwitches:      c.masterSwitches.Load(),
+		UnsupportedSkipped:  c.unsupportedSkipped.Load(),
+		MembersDead:         c.membersDead.Load(),
+		MembersLeft:         c.membersLeft.Load(),
 		Subscriptions:       c.subscriptions.Load(),
 
 		RefusedNamespaces:   c.refusedNamespaces.Load(),

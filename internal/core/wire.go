@@ -37,6 +37,14 @@ type wire interface {
 	roomChanged(room string, created bool)
 	// roomChannels lists the room channels subscribed.
 	roomChannels() []string
+	// announce publishes a heartbeat or leave message of this server (a
+	// protocol.Envelope of type 1, 2 or 13, whatever the format carries it
+	// in), waiting until Redis took it when wait is set. Received ones go to
+	// Adapter.onHeartbeat, on the subscriber goroutine.
+	announce(ctx context.Context, m *protocol.Envelope, wait bool) error
+	// peerSubscribed tells whether Redis still counts the subscription of
+	// the server with uid (a departed member, see membership).
+	peerSubscribed(ctx context.Context, uid string) (bool, error)
 	// close stops what the wire runs besides the namespace's subscriptions.
 	close(ctx context.Context)
 }

@@ -67,6 +67,13 @@ func SpecificResponseChannel(prefix, nsp, uid string) string {
 	return prefix + "-response#" + nsp + "#" + uid + "#"
 }
 
+// HeartbeatChannel is the channel P-heartbeat#N# that carries the
+// heartbeats of Go servers in the classic format. Node's classic adapter
+// does not subscribe to it, so it never sees them.
+func HeartbeatChannel(prefix, nsp string) string {
+	return prefix + "-heartbeat#" + nsp + "#"
+}
+
 // PrivateChannel is the sharded adapter's response channel of node uid,
 // P#N#U#.
 func PrivateChannel(prefix, nsp, uid string) string {

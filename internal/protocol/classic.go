@@ -284,6 +284,9 @@ type Response struct {
 	ClientCount int64
 	// Ack is the first argument of a client acknowledgement (9).
 	Ack any
+	// UID is the responder's uid. Node does not write it (and ignores it):
+	// Go servers do, so that a requester knows who answered.
+	UID string
 	// Msgpack sends the response as msgpack even when it holds no binary.
 	// Node decodes either form on its response channels; msgpack is about
 	// twice as fast to decode for fetchSockets answers and keeps binary and
@@ -336,9 +339,16 @@ func EncodeResponse(r *Response) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return marshalMsgpack(obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"packet", a}})
+		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"packet", a}}
+		if r.UID != "" {
+			o = append(o, kv{"uid", r.UID})
+		}
+		return marshalMsgpack(o)
 	default:
 		return nil, fmt.Errorf("sioredis: cannot encode response type %d", r.Type)
+	}
+	if r.UID != "" {
+		o = append(o, kv{"uid", r.UID})
 	}
 	if r.Msgpack || HasBinary(o) {
 		return marshalMsgpack(o)
@@ -377,6 +387,9 @@ func DecodeResponse(payload []byte) (*Response, error) {
 		return nil, fmt.Errorf("%w: response without requestId", ErrMalformed)
 	}
 	r.RequestID = id
+	if r.UID, _, err = optString(m, "uid"); err != nil {
+		return nil, err
+	}
 	if t, ok, err := optInt(m, "type"); err != nil {
 		return nil, err
 	} else if ok {

@@ -82,6 +82,28 @@ type Envelope struct {
 	// because they exceeded the answerer's limit (see
 	// Response.TooLarge).
 	TooLarge bool
+	// Member is what a Go server announces in its heartbeats (1, 2); nil
+	// when the heartbeat carries no data (Node's ClusterAdapterWithHeartbeat
+	// sends none).
+	Member *MemberInfo
+}
+
+// MemberInfo is the data of a sioredis heartbeat. Node's adapters ignore
+// the data of these types (the classic and sharded ones ignore the types
+// altogether).
+type MemberInfo struct {
+	// Host is the sender's host name.
+	Host string
+	// Version is the sender's sioredis version.
+	Version string
+	// Capabilities are the request kinds the sender answers (fetchSockets,
+	// allRooms, serverSideEmitWithAck, broadcastWithAck).
+	Capabilities []string
+	// HasCapabilities tells an empty list from an absent one (a sender that
+	// does not say what it answers is assumed to answer everything).
+	HasCapabilities bool
+	// StartedAt is when the sender started, in Unix milliseconds.
+	StartedAt int64
 }
 
 // EncodeEnvelope encodes the envelope as socket.io-adapter does: JSON,
@@ -109,7 +131,15 @@ func EncodeEnvelope(m *Envelope) ([]byte, error) {
 // when their data holds binary.
 func envelopeData(m *Envelope) (data obj, binaryCapable bool, err error) {
 	switch m.Type {
-	case MsgInitialHeartbeat, MsgHeartbeat, MsgAdapterClose:
+	case MsgInitialHeartbeat, MsgHeartbeat:
+		if mi := m.Member; mi != nil {
+			data = obj{{"host", mi.Host}, {"version", mi.Version}}
+			if mi.HasCapabilities || mi.Capabilities != nil {
+				data = append(data, kv{"capabilities", stringsToAny(mi.Capabilities)})
+			}
+			data = append(data, kv{"startedAt", mi.StartedAt})
+		}
+	case MsgAdapterClose:
 	case MsgBroadcast:
 		binaryCapable = true
 		data = obj{{"packet", m.Packet.wire(false)}}
@@ -220,7 +250,14 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 	}
 	var d map[string]any
 	switch m.Type {
-	case MsgInitialHeartbeat, MsgHeartbeat, MsgAdapterClose:
+	case MsgInitialHeartbeat, MsgHeartbeat:
+		if raw, ok := env["data"]; ok && raw != nil {
+			if m.Member, err = decodeMemberInfo(raw); err != nil {
+				return nil, err
+			}
+		}
+		return m, nil
+	case MsgAdapterClose:
 		return m, nil
 	case MsgBroadcast, MsgSocketsJoin, MsgSocketsLeave, MsgDisconnectSockets, MsgFetchSockets,
 		MsgFetchSocketsResponse, MsgServerSideEmit, MsgServerSideEmitResponse,
@@ -281,4 +318,42 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 		}
 	}
 	return m, nil
+}
+
+// decodeMemberInfo reads the data of a sioredis heartbeat.
+func decodeMemberInfo(raw any) (*MemberInfo, error) {
+	d, err := asMap(raw, "heartbeat data")
+	if err != nil {
+		return nil, err
+	}
+	mi := &MemberInfo{}
+	if mi.Host, _, err = optString(d, "host"); err != nil {
+		return nil, err
+	}
+	if mi.Version, _, err = optString(d, "version"); err != nil {
+		return nil, err
+	}
+	if v, ok := d["capabilities"]; ok && v != nil {
+		if mi.Capabilities, err = optStrings(d, "capabilities"); err != nil {
+			return nil, err
+		}
+		mi.HasCapabilities = true
+	}
+	if mi.StartedAt, _, err = optInt(d, "startedAt"); err != nil {
+		return nil, err
+	}
+	return mi, nil
+}
+
+// IsHeartbeatPayload tells, from its first bytes, whether payload is a
+// JSON envelope of type 1, 2 or 13 as Go writes it (type first), so that a
+// receiver can handle heartbeats without queueing them behind other
+// messages. Anything else answers false and goes the ordinary way.
+func IsHeartbeatPayload(payload string) bool {
+	for _, p := range [...]string{`{"type":1,`, `{"type":2,`, `{"type":13,`} {
+		if len(payload) >= len(p) && payload[:len(p)] == p {
+			return true
+		}
+	}
+	return false
 }

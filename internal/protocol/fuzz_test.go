@@ -147,7 +147,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			if err != nil {
 				t.Fatalf("decoding the re-encoded %q: %v", enc, err)
 			}
-			want := &Response{Type: -1, RequestID: r.RequestID}
+			want := &Response{Type: -1, RequestID: r.RequestID, UID: r.UID}
 			switch ty {
 			case RequestSockets:
 				want.SocketIDs = r.SocketIDs
@@ -205,6 +205,11 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			want.RequestID, want.Value = m.RequestID, m.Value
 		case MsgBroadcastClientCount:
 			want.RequestID, want.ClientCount = m.RequestID, m.ClientCount
+		case MsgInitialHeartbeat, MsgHeartbeat:
+			want.Member = m.Member
+			if want.Member != nil && want.Member.Capabilities != nil {
+				want.Member.HasCapabilities = true
+			}
 		}
 		want.HasRequestID = want.RequestID != ""
 		compareRoundTrip(t, want, back, enc)

@@ -90,7 +90,7 @@ func ExampleBuilder_Stats() {
 		return
 	}
 	fmt.Println("healthy:", adapter.Healthy(), "subscriptions:", adapter.Stats().Subscriptions)
-	// Output: healthy: true subscriptions: 4
+	// Output: healthy: true subscriptions: 5
 }
 
 // AllRooms lists the rooms of every server (classic adapter).
