@@ -47,6 +47,16 @@ func TestNamespaceNamedLikeARoomChannel(t *testing.T) {
 				_, ok := a.IO.Of("/ws-1", nil).Adapter().Rooms().Load("room")
 				return ok
 			})
+			if tc.name == "sharded" {
+				// The room channel is subscribed asynchronously (dynamic
+				// mode): a broadcast published before is not heard.
+				ch := protocol.RoomChannel(protocol.DefaultPrefix, "/ws-1", "room")
+				admin := srv.Client(t)
+				siotest.Eventually(t, "room channel subscribed", func() bool {
+					res, _ := admin.PubSubShardNumSub(siotest.Ctx(t), ch).Result()
+					return res[ch] == 1
+				})
+			}
 			emit := func(i int) {
 				b.IO.Of("/ws-1", nil).To("room").Emit("news", i)
 			}
