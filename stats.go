@@ -1,10 +1,13 @@
 package sioredis
 
+import "time"
+
 // Stats is a snapshot of the counters of one server's adapter (all its
 // namespaces): redisadapter's Builder.Stats returns it. The counters only
-// grow (except Subscriptions and Healthy). The JSON names are the field
-// names in lower camel case (healthCheckFailures), for /debug endpoints
-// and logs.
+// grow; Subscriptions, InboxDepth, PublishQueueDepth and Healthy are gauges
+// (values now). The JSON names are the field names in lower camel case
+// (healthCheckFailures), for /debug endpoints and logs; durations are in
+// nanoseconds there.
 type Stats struct {
 	// Published counts messages handed to Redis successfully.
 	Published uint64 `json:"published"`
@@ -83,4 +86,37 @@ type Stats struct {
 	// RoomsFiltered counts room channels the sharded dynamic modes did not
 	// subscribe because the room filter refused them (WithRoomFilter).
 	RoomsFiltered uint64 `json:"roomsFiltered"`
+	// InboxDepth is the number of received messages waiting for (or being
+	// applied by) their namespace's worker, over all namespaces. It rises
+	// when handlers are slower than the traffic; at WithInboxSize per
+	// namespace further messages are dropped (Dropped).
+	InboxDepth int64 `json:"inboxDepth"`
+	// PublishQueueDepth is the number of messages waiting for the publisher
+	// goroutine. It rises when Redis is slower than the emitters (or does
+	// not answer); at WithPublishQueueSize further ones are dropped
+	// (PublishDropped).
+	PublishQueueDepth int64 `json:"publishQueueDepth"`
+	// PublishLatency summarizes, for every message Redis accepted, the time
+	// from queueing to Redis' reply.
+	PublishLatency LatencySummary `json:"publishLatency"`
+	// RequestLatency summarizes the duration of the cross-server requests
+	// of this server (fetchSockets, allRooms, serverSideEmit with ack,
+	// broadcasts with acks), whatever their outcome: timed-out ones last
+	// their timeout.
+	RequestLatency LatencySummary `json:"requestLatency"`
+}
+
+// LatencySummary summarizes durations since the adapter was created. The
+// quantiles come from power-of-two buckets: each is the upper bound of its
+// bucket (at most twice the true value), capped by Max.
+type LatencySummary struct {
+	// Count is the number of durations recorded.
+	Count uint64 `json:"count"`
+	// Sum is their total.
+	Sum time.Duration `json:"sum"`
+	// Max is the longest.
+	Max time.Duration `json:"max"`
+	// P50 and P99 are the median and the 99th percentile (upper bounds).
+	P50 time.Duration `json:"p50"`
+	P99 time.Duration `json:"p99"`
 }

@@ -16,7 +16,7 @@ N=${1:-1000}
 OUT=$(mkdir -p "${2:-census}" && cd "${2:-census}" && pwd)
 ROOT=$(cd "$(dirname "$0")" && pwd)
 H=$ROOT/harness
-BIN=$H/bin/sioredis-bench-server
+BIN=${BIN:-$H/bin/sioredis-bench-server} # built from this tree
 go build -o "$BIN" "$ROOT/server"
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RP=$(free); P0=$(free); D0=$(free)

@@ -14,7 +14,7 @@ SECS=${2:-20}
 OUT=$(mkdir -p "${3:-profiles}" && cd "${3:-profiles}" && pwd)
 ROOT=$(cd "$(dirname "$0")" && pwd)
 H=$ROOT/harness
-BIN=$H/bin/sioredis-bench-server
+BIN=${BIN:-$H/bin/sioredis-bench-server} # built from this tree
 go build -o "$BIN" "$ROOT/server"
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RP=$(free); P0=$(free); P1=$(free); D0=$(free); D1=$(free)

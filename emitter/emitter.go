@@ -294,12 +294,32 @@ func (e *Emitter) Emit(ev string, args ...any) error {
 // names, [ErrAckNotSupported] when an argument is a function, and an error
 // wrapping [ErrUnsupportedValue] for a value that cannot be encoded.
 func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error {
+	_, err := e.EmitReach(ctx, ev, args...)
+	return err
+}
+
+// EmitReach is [Emitter.EmitContext] that also tells how many servers Redis
+// delivered the event to: the reply of PUBLISH (SPUBLISH in the sharded
+// format), the number of subscribers of the channel. A server counts once
+// per namespace it has (classic: its pattern subscription to the
+// namespace; sharded dynamic modes: its subscription to the room's channel,
+// held while it has members in the room). 0 with a nil error means the
+// publish succeeded but no server listened: a wrong prefix (WithKey), a
+// wrong namespace, no server up, or in the sharded dynamic modes a room
+// without members anywhere. Each socket still decides for itself whether
+// it is in the targeted rooms, so this counts servers, not clients.
+//
+// On a Redis Cluster, PUBLISH counts only the subscribers of the node that
+// ran it (classic servers subscribe on one node each), so the number can
+// be lower than the servers reached; SPUBLISH counts the shard's, which
+// are all of them.
+func (e *Emitter) EmitReach(ctx context.Context, ev string, args ...any) (int64, error) {
 	if socketReserved[ev] {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, ev)
+		return 0, fmt.Errorf("%w: %q", ErrReservedEvent, ev)
 	}
 	data, err := eventData(ev, args)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var payload []byte
 	if e.cfg.sharded {
@@ -318,9 +338,9 @@ func (e *Emitter) EmitContext(ctx context.Context, ev string, args ...any) error
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("sioredis: encoding %q: %w", ev, err)
+		return 0, fmt.Errorf("sioredis: encoding %q: %w", ev, err)
 	}
-	return e.publish(ctx, e.bcastChannel, payload)
+	return e.publishReach(ctx, e.bcastChannel, payload)
 }
 
 // eventData returns [ev, args...] in wire form.
@@ -446,17 +466,24 @@ func (e *Emitter) ServerSideEmitContext(ctx context.Context, ev string, args ...
 }
 
 func (e *Emitter) publish(ctx context.Context, channel string, payload []byte) error {
+	_, err := e.publishReach(ctx, channel, payload)
+	return err
+}
+
+// publishReach publishes and returns Redis' count of receivers.
+func (e *Emitter) publishReach(ctx context.Context, channel string, payload []byte) (int64, error) {
+	var n int64
 	if strings.Contains(e.nsp, "#") {
-		return fmt.Errorf("sioredis: namespace %q: %w", e.nsp, ErrInvalidNamespace)
+		return 0, fmt.Errorf("sioredis: namespace %q: %w", e.nsp, ErrInvalidNamespace)
 	}
 	var err error
 	if e.cfg.sharded {
-		err = e.rdb.SPublish(ctx, channel, payload).Err()
+		n, err = e.rdb.SPublish(ctx, channel, payload).Result()
 	} else {
-		err = e.rdb.Publish(ctx, channel, payload).Err()
+		n, err = e.rdb.Publish(ctx, channel, payload).Result()
 	}
 	if err != nil {
-		return fmt.Errorf("sioredis: publishing to %q: %w", channel, err)
+		return 0, fmt.Errorf("sioredis: publishing to %q: %w", channel, err)
 	}
-	return nil
+	return n, nil
 }

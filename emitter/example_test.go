@@ -115,3 +115,38 @@ func ExampleEmitter_ServerSideEmit() {
 		log.Print(err)
 	}
 }
+
+// A cron job that says when nobody heard it: EmitReach returns how many
+// servers Redis delivered the event to. 0 means a wrong prefix or
+// namespace, or no server running. Here a raw pattern subscription stands
+// in for one server.
+func ExampleEmitter_EmitReach() {
+	rdb := redis.NewClient(&redis.Options{Addr: exampleRedis}) // e.g. "localhost:6379"
+	defer rdb.Close()
+	e := emitter.New(rdb, emitter.WithKey("reach-example")).To("lobby")
+
+	report := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n, err := e.EmitReach(ctx, "announcement", "maintenance at 10:00")
+		switch {
+		case err != nil:
+			fmt.Println("not sent:", err)
+		case n == 0:
+			fmt.Println("reached 0 servers: check the prefix, the namespace and that servers run")
+		default:
+			fmt.Println("reached", n, "server(s)")
+		}
+	}
+	report()
+
+	server := rdb.PSubscribe(context.Background(), "reach-example#/#*") // what a server subscribes
+	defer server.Close()
+	if _, err := server.Receive(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	report()
+	// Output:
+	// reached 0 servers: check the prefix, the namespace and that servers run
+	// reached 1 server(s)
+}

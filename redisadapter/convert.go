@@ -6,7 +6,6 @@ import (
 
 	"github.com/zishang520/engine.io/v2/types"
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
-	"github.com/zishang520/socket.io/v2/adapter"
 	"github.com/zishang520/socket.io/v2/socket"
 
 	"github.com/sioredis/sioredis/internal/protocol"
@@ -247,18 +246,37 @@ func handshakeOf(d socket.SocketDetails) *protocol.Handshake {
 // remoteDetails turns a remote socket description into the SocketDetails
 // that socket.io wraps into a RemoteSocket.
 func remoteDetails(s protocol.SocketInfo) socket.SocketDetails {
-	rooms := make([]socket.Room, len(s.Rooms))
-	for i, r := range s.Rooms {
-		rooms[i] = socket.Room(r)
-	}
 	hs := (*socket.Handshake)(s.Handshake)
 	if hs == nil {
 		hs = &socket.Handshake{Headers: map[string][]string{}, Query: map[string][]string{}}
 	}
-	return adapter.NewRemoteSocket(&adapter.SocketResponse{
-		Id:        socket.SocketId(s.ID),
-		Handshake: hs,
-		Rooms:     rooms,
-		Data:      s.Data,
-	})
+	return &remoteSocket{id: socket.SocketId(s.ID), handshake: hs, rooms: s.Rooms, data: s.Data}
 }
+
+// remoteSocket is a remote socket's description as socket.io's
+// SocketDetails. socket.io copies the rooms into a set of its own when it
+// wraps the details into a RemoteSocket, so the set Rooms returns is made
+// when asked for rather than kept (adapter.NewRemoteSocket would keep one,
+// with two more objects per socket: a fetchSockets answer holds hundreds).
+type remoteSocket struct {
+	id        socket.SocketId
+	handshake *socket.Handshake
+	rooms     []string
+	data      any
+}
+
+func (r *remoteSocket) Id() socket.SocketId { return r.id }
+
+func (r *remoteSocket) Handshake() *socket.Handshake { return r.handshake }
+
+// Rooms returns a new set of the socket's rooms on each call.
+func (r *remoteSocket) Rooms() *types.Set[socket.Room] {
+	var buf [8]socket.Room // on the stack for the usual few rooms
+	rooms := buf[:0]
+	for _, room := range r.rooms {
+		rooms = append(rooms, socket.Room(room))
+	}
+	return types.NewSet(rooms...) // sized once
+}
+
+func (r *remoteSocket) Data() any { return r.data }

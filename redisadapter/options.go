@@ -130,6 +130,19 @@ func WithHealthCheckInterval(d time.Duration) Option {
 	}
 }
 
+// WithObserver installs an observer that receives the adapter's events as
+// they happen (messages published, received, dropped and undecodable, with
+// their namespace and kind; publish and request latencies; request
+// outcomes), for metrics. The Prometheus collector
+// (github.com/sioredis/sioredis/extra/sioredisprom) and the OpenTelemetry
+// instruments (github.com/sioredis/sioredis/extra/sioredisotel) are
+// observers; each is a module of its own, so the library requires neither.
+// The builder calls obs.Attach with its Stats when it is created. Default:
+// none.
+func WithObserver(obs sioredis.Observer) Option {
+	return func(c *core.Config) { c.Observer = obs }
+}
+
 // WithHeartbeatInterval sets how often the server announces itself to the
 // other Go servers of each namespace (Node's heartbeatInterval). Default
 // 5 s. Values <= 0 keep the default. See the README's Membership section.

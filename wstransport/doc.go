@@ -29,7 +29,7 @@
 //
 // Through Handler (on Unix, without TLS) a batch for an idle connection
 // (nothing being written or queued, nothing sent to it within the last
-// millisecond) is written on the sending goroutine, with a write(2) that
+// millisecond, no backlog within the last 20 ms) is written on the sending goroutine, with a write(2) that
 // does not wait for the peer; what the socket does not take at once, and
 // every batch of a busy connection, goes through a writer goroutine as
 // before, while engine.io collects the next packets into one batch. At a

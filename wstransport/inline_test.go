@@ -27,7 +27,7 @@ func TestInlineTrickleArrivesWhole(t *testing.T) {
 			n := 0
 			for r := 0; r < rounds; r++ {
 				// One broadcast after a pause (inline), then a burst.
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(25 * time.Millisecond) // past inlineGap and busyGap
 				for b := 0; b < burst; b++ {
 					s.io.To("r").Emit("tick", n)
 					n++

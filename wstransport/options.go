@@ -33,7 +33,8 @@ type Options struct {
 	MaxQueuedBytes int64
 	// NoInlineWrites makes every batch go through a writer goroutine. By
 	// default a connection that is idle (nothing being written or queued,
-	// nothing sent within the last millisecond) gets a small batch written
+	// nothing sent within the last millisecond, no sign of a backlog within
+	// the last 20 ms) gets a small batch written
 	// on the sending goroutine, with a write(2) that does not wait for the
 	// peer (on Unix, for connections upgraded through Handler without
 	// TLS); this saves a goroutine start and wake-up per delivery at

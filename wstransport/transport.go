@@ -31,13 +31,18 @@ var (
 // was sent to the connection during that time.
 const openAfter = 20 * time.Millisecond
 
-// inlineGap and inlineMax decide when Send writes on the caller's goroutine
-// (see Send): the connection's previous Send was at least inlineGap ago, and
+// inlineGap, busyGap and inlineMax decide when Send writes on the caller's
+// goroutine (see Send): the connection's previous Send was at least
+// inlineGap ago, none within busyGap was busy (found a write in progress,
+// or carried several packets: engine.io collected them during a write), and
 // the batch holds at most about inlineMax bytes. A connection sent to more
 // often than that goes through the writer goroutine, whose write lets
-// engine.io collect the next packets into one batch.
+// engine.io collect the next packets into one batch; busyGap keeps a
+// saturated connection there through a pause of the sender (a GC, a
+// descheduled thread), where batching is what saves the most.
 const (
 	inlineGap = time.Millisecond
+	busyGap   = 20 * time.Millisecond
 	inlineMax = 16 << 10
 )
 
@@ -79,6 +84,7 @@ type transport struct {
 	closing  bool          // DoClose came during a write: close when it ends
 	failure  error         // the connection was closed for this (no more writes)
 	lastSend time.Duration // when Send was called last, since epoch
+	lastBusy time.Duration // when a Send was last busy (see busyGap)
 }
 
 func newTransport(ctx *types.HttpContext) transports.Transport {
@@ -215,7 +221,7 @@ func (t *transport) connFailed(err error) {
 // blocks: engine.io calls it with its socket's flush lock held.
 //
 // A connection that is idle (no write in progress, nothing queued, no Send
-// within inlineGap) gets a small batch written right here, with one
+// within inlineGap, no busy one within busyGap) gets a small batch written right here, with one
 // write(2) that does not wait (corkConn.UncorkNow): at a moderate rate this
 // saves each delivery the start and wake-up of a goroutine. What the socket
 // does not take at once, and every batch of a busy connection, goes to the
@@ -228,11 +234,14 @@ func (t *transport) Send(packets []*packet.Packet) {
 		return
 	}
 	now := time.Since(epoch)
-	idle := now-t.lastSend >= inlineGap
+	if t.writing || len(packets) > 1 {
+		t.lastBusy = now
+	}
+	idle := now-t.lastSend >= inlineGap && now-t.lastBusy >= busyGap
 	t.lastSend = now
 	if !t.writing {
 		t.writing = true
-		if t.inline && idle && queuedSize(packets) <= inlineMax {
+		if t.inline && idle && inlineable(packets) {
 			t.mu.Unlock()
 			t.writeInline(packets)
 			return
@@ -301,6 +310,34 @@ func (t *transport) writeInline(packets []*packet.Packet) {
 	if closing {
 		_ = t.conn.Close()
 	}
+}
+
+// inlineable reports whether packets may be written on the sending
+// goroutine: at most about inlineMax bytes, and no socket.io CONNECT
+// packet. socket.io v2.5.0 writes a namespace's CONNECT before it emits
+// "connection" to the application, and reads the client's next packets
+// concurrently: an event the client sends as soon as it is connected is
+// lost if it arrives before the application's "connection" handler has
+// registered its listener. Written inline, the CONNECT would reach the
+// client a goroutine hand-off sooner and widen that window, so it goes
+// through the writer goroutine, as it always did.
+func inlineable(packets []*packet.Packet) bool {
+	n := int64(0)
+	for _, p := range packets {
+		n += packetOverhead
+		switch d := p.Data.(type) {
+		case *types.StringBuffer:
+			b := d.Bytes()
+			if p.Type == packet.MESSAGE && len(b) > 0 && b[0] == '0' {
+				return false // socket.io CONNECT
+			}
+			n += int64(len(b))
+		case nil:
+		default:
+			return false // binary or foreign data: the writer goroutine's path
+		}
+	}
+	return n <= inlineMax
 }
 
 // queuedSize estimates what packets hold in memory.

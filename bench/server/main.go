@@ -181,8 +181,15 @@ func run() error {
 	// NewServer creates namespace "/", whose adapter subscribes and waits
 	// (bounded by the requests timeout) for Redis to confirm.
 	io := socket.NewServer(nil, opts)
-	io.On("connection", func(args ...any) {
-		onConnection(io, args[0].(*socket.Socket))
+	// The event handlers go on in a middleware, which runs before
+	// socket.io answers the client's CONNECT: registered in a
+	// "connection" listener (after the answer), an event the client sends
+	// as soon as it is connected (the harness's join) races them and is
+	// lost now and then, since socket.io (Go) reads the client's packets
+	// concurrently (Node runs the listener before it reads on).
+	io.Use(func(s *socket.Socket, next func(*socket.ExtendedError)) {
+		onConnection(io, s)
+		next(nil)
 	})
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))

@@ -29,7 +29,7 @@ func TestAll(t *testing.T) {
 	out := newLogBuffer(t, "multi-host all")
 	ready := make(chan cli.Topology, 1)
 	done := make(chan error, 1)
-	args := []string{"-listen", "127.0.0.1:0", "-host-port", "0", "-every", "1s", "-key", randomKey("mh-all-")}
+	args := []string{"-listen", "127.0.0.1:0", "-host-port", "0", "-every", "1s", "-restart-after", "6s", "-key", randomKey("mh-all-")}
 	go func() {
 		done <- cli.RunAll(ctx, args, out, out, &cli.AllOptions{
 			Env:     childEnviron(),

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +66,11 @@ func testBrowser(t *testing.T, top cli.Topology) {
 	tab1 := newTab()
 	do(t, tab1, chromedp.Navigate(top.URL+"/?name=alice"))
 	host1 := waitJS[string](t, tab1, `document.body.dataset.host`, "tab 1 to connect")
+	// The first page load: the host that served the page is the one the
+	// socket connected to (the balancer's cookie maps to it).
+	if servedBy := waitJS[string](t, tab1, `document.body.dataset.servedBy`, "the page's host"); servedBy != host1 {
+		t.Fatalf("the first page load was served by %s, but its socket connected to %s", servedBy, host1)
+	}
 	cookie := browserCookie(t, tab1, top.URL)
 	if want := hostName(balancer.Pick(cookie, len(top.Hosts))); host1 != want {
 		t.Fatalf("tab 1 has cookie %s=%s, which the balancer maps to %s, but its socket is on %s", events.StickyCookie, cookie, want, host1)
@@ -107,6 +114,35 @@ func testBrowser(t *testing.T, top cli.Topology) {
 		waitJS[bool](t, tab, `document.querySelectorAll("#messages li.announcement").length > 0`, "an announcement from the cron job")
 	}
 
+	// The live cluster view: the third host, which neither tab uses, is
+	// killed (SIGKILL: no goodbye) and leaves both pages within the 3 s
+	// heartbeat timeout; "all" restarts it 6 s later, and it comes back.
+	all := "host-1,host-2,host-3"
+	for _, tab := range []context.Context{tab1, tab2} {
+		waitJS[bool](t, tab, `document.body.dataset.cluster === "`+all+`"`, "the 3 hosts in the cluster view")
+	}
+	victim := ""
+	for _, h := range []string{"host-1", "host-2", "host-3"} {
+		if h != host1 && h != host2 {
+			victim = h
+		}
+	}
+	if err := syscall.Kill(top.HostPIDs[victim], syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s: %v", victim, err)
+	}
+	rest := strings.Join(slices.DeleteFunc([]string{"host-1", "host-2", "host-3"}, func(h string) bool { return h == victim }), ",")
+	for _, tab := range []context.Context{tab1, tab2} {
+		waitJS[bool](t, tab, `document.body.dataset.cluster === "`+rest+`"`, victim+" gone from the cluster view")
+	}
+	t.Logf("%s killed: the pages show %s", victim, rest)
+	for _, tab := range []context.Context{tab1, tab2} {
+		waitJSFor[bool](t, tab, 20*time.Second, `document.body.dataset.cluster === "`+all+`"`, victim+" back in the cluster view")
+	}
+	// Its row counts its clients (none) and the others' count theirs.
+	waitJS[bool](t, tab1, `[...document.querySelectorAll("#hosts tr")].every(tr => tr.children.length === 4) &&
+		document.querySelector('#hosts tr[data-host="`+host1+`"] td:nth-child(2)').textContent !== "0" &&
+		document.querySelector('#hosts tr[data-host="`+victim+`"] td:nth-child(2)').textContent === "0"`, "the clients per host")
+
 	if path := os.Getenv("MULTIHOST_SCREENSHOT"); path != "" {
 		png, err := chromedp.Run(tab1, chromedp.FullScreenshot(100)) // quality 100: PNG
 		if err == nil {
@@ -139,9 +175,15 @@ func do(t *testing.T, tab context.Context, actions ...chromedp.Action[chromedp.V
 // most) and returns it.
 func waitJS[T comparable](t *testing.T, tab context.Context, expr, what string) T {
 	t.Helper()
+	return waitJSFor[T](t, tab, 10*time.Second, expr, what)
+}
+
+// waitJSFor is waitJS with another bound.
+func waitJSFor[T comparable](t *testing.T, tab context.Context, bound time.Duration, expr, what string) T {
+	t.Helper()
 	var zero, v T
 	var err error
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(bound)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(tab, 2*time.Second)
 		v, err = chromedp.Run(ctx, chromedp.Evaluate[T](expr))

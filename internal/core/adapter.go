@@ -353,6 +353,7 @@ func (a *Adapter) BroadcastWithAckContext(ctx context.Context, p protocol.Packet
 
 func (a *Adapter) broadcastWithAck(ctx context.Context, p protocol.Packet, opts protocol.Options, wait bool,
 	deliver func(count func(uint64), ack func([]any, error)), countCb func(uint64), ack func([]any, error)) (*ackRequest, bool) {
+	start := time.Now()
 	remote := !opts.Flags.Local && !a.closed.Load()
 	req := newAckRequest(countCb, ack)
 	if !remote {
@@ -400,6 +401,9 @@ func (a *Adapter) broadcastWithAck(ctx context.Context, p protocol.Packet, opts 
 	if id != "" {
 		a.acks.remove(id)
 	}
+	if remote && wait {
+		a.requestDone(KindBroadcast.String(), start, req.outcome(complete, a.closed.Load() || errors.Is(ctx.Err(), context.Canceled)))
+	}
 	return req, complete
 }
 
@@ -422,14 +426,14 @@ func (a *Adapter) PublishSocketsOp(kind Kind, opts protocol.Options, rooms []str
 		a.log.warn("encode", "socket operation not published", "nsp", a.name, "err", err)
 		return
 	}
-	a.wire.fireAndForget(payload)
+	a.wire.fireAndForget(kind, payload)
 }
 
 // FetchSockets asks every other server for its sockets matching opts and
 // returns theirs. When a server does not answer before ctx is done, it
 // returns the sockets collected so far and an error wrapping ErrTimeout.
 func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]protocol.SocketInfo, error) {
-	req, err := a.ask(ctx, &request{kind: KindFetchSockets, opts: opts})
+	req, err := a.askTimed(ctx, &request{kind: KindFetchSockets, opts: opts})
 	if req == nil {
 		return nil, err
 	}
@@ -443,7 +447,7 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]pr
 
 // AllRooms returns the rooms of every other server.
 func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
-	req, err := a.ask(ctx, &request{kind: KindAllRooms})
+	req, err := a.askTimed(ctx, &request{kind: KindAllRooms})
 	if req == nil {
 		return nil, err
 	}
@@ -459,7 +463,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
 	if err != nil {
 		return fmt.Errorf("sioredis: serverSideEmit: %w", err)
 	}
-	if err := a.wire.publishRequest(ctx, payload); err != nil {
+	if err := a.wire.publishRequest(ctx, KindServerSideEmit, payload); err != nil {
 		return a.failed("serverSideEmit", err)
 	}
 	return nil
@@ -469,7 +473,7 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, data []any) error {
 // handlers and returns one answer per server. On timeout it returns the
 // answers so far and an error wrapping ErrTimeout.
 func (a *Adapter) ServerSideEmitWithAck(ctx context.Context, data []any) ([]any, error) {
-	req, err := a.ask(ctx, &request{kind: KindServerSideEmit, data: data, withAck: true})
+	req, err := a.askTimed(ctx, &request{kind: KindServerSideEmit, data: data, withAck: true})
 	if req == nil {
 		return nil, err
 	}
@@ -506,7 +510,7 @@ func (a *Adapter) ask(ctx context.Context, r *request) (*pendingRequest, error) 
 	defer a.requests.remove(r.id)
 	a.members.register(req)
 	defer a.members.unregister(req)
-	if err := a.wire.publishRequest(ctx, payload); err != nil {
+	if err := a.wire.publishRequest(ctx, r.kind, payload); err != nil {
 		return req, a.failed(what, err)
 	}
 	complete := req.wait(ctx, a.stop)
@@ -582,6 +586,9 @@ func (a *Adapter) onRequest(r *request) {
 		a.stats.ignored.Add(1) // not announced: nobody waits for this answer
 		return
 	}
+	if r.kind > 0 && r.kind <= KindAllRooms {
+		a.received(r.kind.String())
+	}
 	switch r.kind {
 	case KindBroadcast:
 		if !a.broadcastable(r.packet) {
@@ -642,8 +649,10 @@ func (a *Adapter) onReply(r *reply) {
 	if ack, ok := a.acks.get(r.id); ok {
 		switch r.kind {
 		case KindBroadcastClientCount:
+			a.received(r.kind.String())
 			ack.onCount(r.from, uint64(r.count))
 		case KindBroadcastAck:
+			a.received(r.kind.String())
 			ack.onAck(r.from, []any{r.value}, nil)
 		default:
 			a.stats.ignored.Add(1)
@@ -676,13 +685,19 @@ func (a *Adapter) onReply(r *reply) {
 	case KindServerSideEmit:
 		fill = func(p *pendingRequest) { p.values = append(p.values, r.value) }
 	}
-	if fill == nil || !req.answer(kind, r.from, fill) {
+	if fill == nil || kind != req.kind {
 		a.stats.ignored.Add(1)
+		return
 	}
+	// Counted first: the answer that completes the request releases its
+	// caller.
+	a.received(replyLabel(kind))
+	req.answer(kind, r.from, fill)
 }
 
 // decodeError counts and logs an undecodable message.
 func (a *Adapter) decodeError(channel string, err error) {
 	a.stats.decodeErrors.Add(1)
+	a.hub.obs.Undecodable(a.name)
 	a.log.warn("decode:"+channel, "undecodable message dropped", "nsp", a.name, "channel", channel, "err", err)
 }

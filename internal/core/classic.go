@@ -64,9 +64,9 @@ func (w *classicWire) announce(ctx context.Context, m *protocol.Envelope, wait b
 		return err
 	}
 	if wait {
-		return w.a.pub.publish(ctx, false, w.hbChan, payload)
+		return w.a.pub.publish(ctx, w.a.name, heartbeatKind, false, w.hbChan, payload)
 	}
-	w.a.pub.fireAndForget(false, w.hbChan, payload)
+	w.a.pub.fireAndForget(w.a.name, heartbeatKind, false, w.hbChan, payload)
 	return nil
 }
 
@@ -93,14 +93,14 @@ func (w *classicWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 		if err != nil {
 			return err
 		}
-		w.fireAndForget(payload)
+		w.fireAndForget(KindBroadcast, payload)
 		return nil
 	}
 	payload, err := protocol.EncodeBroadcast(&protocol.Broadcast{UID: w.a.uid, Packet: p, Opts: opts})
 	if err != nil {
 		return err
 	}
-	w.a.pub.fireAndForget(false, protocol.BroadcastChannelFor(w.a.cfg().Key, w.a.name, opts.Rooms), payload)
+	w.a.pub.fireAndForget(w.a.name, KindBroadcast.String(), false, protocol.BroadcastChannelFor(w.a.cfg().Key, w.a.name, opts.Rooms), payload)
 	return nil
 }
 
@@ -124,12 +124,12 @@ func (w *classicWire) encodeRequest(r *request) ([]byte, error) {
 	})
 }
 
-func (w *classicWire) publishRequest(ctx context.Context, payload []byte) error {
-	return w.a.pub.publish(ctx, false, w.reqChan, payload)
+func (w *classicWire) publishRequest(ctx context.Context, kind Kind, payload []byte) error {
+	return w.a.pub.publish(ctx, w.a.name, kind.String(), false, w.reqChan, payload)
 }
 
-func (w *classicWire) fireAndForget(payload []byte) {
-	w.a.pub.fireAndForget(false, w.reqChan, payload)
+func (w *classicWire) fireAndForget(kind Kind, payload []byte) {
+	w.a.pub.fireAndForget(w.a.name, kind.String(), false, w.reqChan, payload)
 }
 
 // responseTypes maps the answers to classic response types (the requester
@@ -160,13 +160,13 @@ func (w *classicWire) reply(to string, r *reply) {
 	case KindBroadcastAck:
 		resp.Ack = r.value
 	}
-	w.respond(resp, to, r.kind == KindServerSideEmit)
+	w.respond(resp, to, r.kind == KindServerSideEmit, replyLabel(r.kind))
 }
 
 // respond publishes an answer on the shared response channel, or on the
 // requester's own one with WithPublishOnSpecificResponseChannel (Node sends
 // serverSideEmit answers on the shared one in every case).
-func (w *classicWire) respond(r *protocol.Response, uid string, shared bool) {
+func (w *classicWire) respond(r *protocol.Response, uid string, shared bool, kind string) {
 	payload, err := protocol.EncodeResponse(r)
 	if err == nil && r.Type == protocol.RequestRemoteFetch {
 		payload, err = w.a.boundAnswer(KindFetchSockets, r.RequestID, payload, len(r.Sockets), func() ([]byte, error) {
@@ -181,7 +181,7 @@ func (w *classicWire) respond(r *protocol.Response, uid string, shared bool) {
 	if w.a.cfg().PublishOnSpecificResponseChannel && !shared && uid != "" {
 		ch = protocol.SpecificResponseChannel(w.a.cfg().Key, w.a.name, uid)
 	}
-	w.a.pub.fireAndForget(false, ch, payload)
+	w.a.pub.fireAndForget(w.a.name, kind, false, ch, payload)
 }
 
 func (w *classicWire) roomChanged(string, bool) {}
@@ -203,11 +203,11 @@ func (w *classicWire) onBroadcastMessage(m *redis.Message) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.enqueue(m, w.onBroadcast)
+	w.a.enqueue(m, w.onBroadcast, KindBroadcast)
 }
 
 func (w *classicWire) onRequestMessage(m *redis.Message) {
-	w.a.enqueue(m, w.onRequest)
+	w.a.enqueue(m, w.onRequest, 0)
 }
 
 func (w *classicWire) onBroadcast(a *Adapter, payload []byte) {
@@ -273,7 +273,7 @@ func (w *classicWire) onLegacySocketOp(kind Kind, r *protocol.Request) {
 		return
 	}
 	if r.HasRequestID {
-		w.respond(&protocol.Response{Type: r.Type, RequestID: r.RequestID}, r.UID, false)
+		w.respond(&protocol.Response{Type: r.Type, RequestID: r.RequestID}, r.UID, false, socketOpResponse)
 	}
 }
 

@@ -63,6 +63,8 @@ type Config struct {
 	// answers and announces (capability names, see [Capabilities]); tests
 	// use it to play an older server.
 	Capabilities []string
+	// Observer receives the adapter's events for metrics (nil: none).
+	Observer sioredis.Observer
 }
 
 // Default byte budgets of the queues: with the count bounds alone, ten

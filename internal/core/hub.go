@@ -40,6 +40,7 @@ type Hub struct {
 	format Format
 	stats  counters
 	log    *rateLog
+	obs    sioredis.Observer // never nil
 
 	// adapters are the open namespace adapters (Members).
 	amu      sync.Mutex
@@ -53,7 +54,13 @@ type Hub struct {
 
 // NewHub returns the hub of one server. rdb stays owned by the caller.
 func NewHub(rdb redis.UniversalClient, format Format, cfg Config) *Hub {
-	return &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger)}
+	h := &Hub{rdb: rdb, cfg: cfg, format: format, log: newRateLog(cfg.Logger), obs: cfg.Observer}
+	if h.obs == nil {
+		h.obs = nopObserver{}
+	} else {
+		h.obs.Attach(h.Stats)
+	}
+	return h
 }
 
 // Config returns the hub's configuration.
@@ -63,6 +70,16 @@ func (h *Hub) Config() Config { return h.cfg }
 func (h *Hub) Stats() sioredis.Stats {
 	s := h.stats.snapshot()
 	s.Healthy = h.Healthy()
+	h.mu.Lock()
+	if h.pub != nil {
+		s.PublishQueueDepth = int64(len(h.pub.queue))
+	}
+	h.mu.Unlock()
+	h.amu.Lock()
+	for a := range h.adapters {
+		s.InboxDepth += int64(a.inbox.depth())
+	}
+	h.amu.Unlock()
 	return s
 }
 
@@ -133,7 +150,7 @@ func (h *Hub) acquire() conns {
 	defer h.mu.Unlock()
 	h.refs++
 	if h.refs == 1 {
-		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.PublishQueueBytes, h.cfg.RequestsTimeout, &h.stats, h.log)
+		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.PublishQueueBytes, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
 		h.sub = newSubscriptions(h.format.connect(h))
 	}
 	return conns{pub: h.pub, sub: h.sub}

@@ -63,6 +63,14 @@ func capabilityOf(k Kind) string {
 	return ""
 }
 
+// Bounds against a flood of made-up uids (anyone who can publish on the
+// channels can send heartbeats): the peers kept per namespace, and the
+// departed ones whose subscription is checked per interval.
+const (
+	maxPeers          = 4096
+	maxChecksPerSweep = 64
+)
+
 type peerState int
 
 const (
@@ -233,7 +241,7 @@ func (m *membership) sweep(now time.Time) {
 			if now.Sub(p.unsubscribedAt) >= cfg.HeartbeatInterval {
 				delete(m.peers, uid)
 			}
-		case now.Sub(p.checkedAt) >= cfg.HeartbeatInterval:
+		case now.Sub(p.checkedAt) >= cfg.HeartbeatInterval && len(check) < maxChecksPerSweep:
 			p.checkedAt = now
 			check = append(check, uid)
 		}
@@ -289,6 +297,12 @@ func (m *membership) onHeartbeat(e *protocol.Envelope) {
 	now := time.Now()
 	m.mu.Lock()
 	p := m.peers[e.UID]
+	if p == nil && len(m.peers) >= maxPeers {
+		m.mu.Unlock()
+		m.a.stats.ignored.Add(1)
+		m.a.log.warn("members-full", "heartbeat of a new server ignored: too many servers known", "nsp", m.a.name, "max", maxPeers)
+		return
+	}
 	if e.Type == protocol.MsgAdapterClose {
 		if p == nil {
 			// Unknown until now: still recorded, Redis may count it.

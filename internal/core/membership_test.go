@@ -3,11 +3,13 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -100,5 +102,41 @@ func TestRequestStopsWaitingForGoneMember(t *testing.T) {
 	a.memberGone("b")
 	if !a.complete() || a.servers() != 2 || acks != 1 {
 		t.Fatalf("complete %v servers %d acks %d", a.complete(), a.servers(), acks)
+	}
+}
+
+// TestPartialErrorCauses: a cancelled call wraps context.Canceled, an
+// expired one ErrTimeout and context.DeadlineExceeded (and counts a
+// timeout); both name the member that did not answer.
+func TestPartialErrorCauses(t *testing.T) {
+	a := &Adapter{stats: &counters{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := newPendingRequest(KindFetchSockets, []string{"b"}, 1)
+	err := a.partialError(ctx, r.wait(ctx, nil), r.partial, false)
+	var pe *sioredis.PartialError
+	if !errors.As(err, &pe) || !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) ||
+		!slices.Equal(pe.Missing, []string{"b"}) || pe.Unnamed != 1 || pe.Expected != 2 || pe.Answered != 0 {
+		t.Fatalf("cancelled: %v %+v", err, pe)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	r = newPendingRequest(KindFetchSockets, []string{"b"}, 0)
+	err = a.partialError(ctx, r.wait(ctx, nil), r.partial, false)
+	if !errors.As(err, &pe) || !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) ||
+		a.stats.requestTimeouts.Load() != 1 {
+		t.Fatalf("expired: %v, timeouts %d", err, a.stats.requestTimeouts.Load())
+	}
+}
+
+// TestPeersBounded: a flood of made-up uids cannot grow the member table
+// without bound; the excess is counted as ignored.
+func TestPeersBounded(t *testing.T) {
+	m := testMembership(t)
+	for i := range maxPeers + 10 {
+		m.onHeartbeat(heartbeat(fmt.Sprint("u", i)))
+	}
+	if n := len(m.members()); n != maxPeers || m.a.stats.ignored.Load() != 10 {
+		t.Fatalf("%d members, %d ignored", n, m.a.stats.ignored.Load())
 	}
 }

@@ -7,15 +7,19 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis"
 )
 
 // publishItem is one PUBLISH or SPUBLISH waiting in the queue. done is nil
 // for fire-and-forget messages.
 type publishItem struct {
-	sharded bool
-	channel string
-	payload []byte
-	done    chan error
+	sharded   bool
+	channel   string
+	payload   []byte
+	done      chan error
+	nsp, kind string    // for the observer
+	queued    time.Time // for the publish latency
 }
 
 // publisher owns every write to Redis pub/sub of one builder. A single
@@ -30,6 +34,7 @@ type publisher struct {
 	timeout time.Duration
 	stats   *counters
 	log     *rateLog
+	obs     sioredis.Observer
 	flushBy time.Time // set by close before stop is closed
 
 	// queuedBytes is the payload bytes queued and not yet sent; a message
@@ -40,40 +45,46 @@ type publisher struct {
 
 const maxBatch = 256
 
-func newPublisher(rdb redis.UniversalClient, size, maxBytes int, timeout time.Duration, stats *counters, log *rateLog) *publisher {
+func newPublisher(rdb redis.UniversalClient, size, maxBytes int, timeout time.Duration, stats *counters, log *rateLog, obs sioredis.Observer) *publisher {
 	p := &publisher{
-		rdb:      rdb,
-		queue:    make(chan *publishItem, size),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-		timeout:  timeout,
-		stats:    stats,
-		log:      log,
+		rdb:     rdb,
+		queue:   make(chan *publishItem, size),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		timeout: timeout,
+		stats:   stats,
+		log:     log,
+		obs:     obs,
+
 		maxBytes: int64(maxBytes),
 	}
 	go p.run()
 	return p
 }
 
-// fireAndForget queues a message without waiting. A full queue drops it.
-func (p *publisher) fireAndForget(sharded bool, channel string, payload []byte) {
+// fireAndForget queues a message of namespace nsp without waiting. A full
+// queue drops it.
+func (p *publisher) fireAndForget(nsp, kind string, sharded bool, channel string, payload []byte) {
 	select {
 	case <-p.stop:
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropClosing)
 		return
 	default:
 	}
 	if !p.book(len(payload)) {
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		p.log.warn("publish-bytes", "publish queue holds its byte budget, message dropped",
 			"channel", channel, "bytes", len(payload), "budget", p.maxBytes, "err", ErrQueueFull)
 		return
 	}
 	select {
-	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload}:
+	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload, nsp: nsp, kind: kind, queued: time.Now()}:
 	default:
 		p.unbook(len(payload))
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
 	}
 }
@@ -96,9 +107,11 @@ func (p *publisher) unbook(n int) {
 	}
 }
 
-// publish queues a message and waits until Redis accepted it.
-func (p *publisher) publish(ctx context.Context, sharded bool, channel string, payload []byte) error {
-	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1)}
+// publish queues a message of namespace nsp and waits until Redis accepted
+// it.
+func (p *publisher) publish(ctx context.Context, nsp, kind string, sharded bool, channel string, payload []byte) error {
+	it := &publishItem{sharded: sharded, channel: channel, payload: payload, done: make(chan error, 1),
+		nsp: nsp, kind: kind, queued: time.Now()}
 	select {
 	case <-p.stop:
 		return ErrClosed
@@ -106,6 +119,7 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 	}
 	if !p.book(len(payload)) {
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		return fmt.Errorf("sioredis: publish to %s: %d bytes over the queue's byte budget: %w", channel, len(payload), ErrQueueFull)
 	}
 	select {
@@ -118,6 +132,7 @@ func (p *publisher) publish(ctx context.Context, sharded bool, channel string, p
 		// A request behind a full queue would only wait for its own
 		// timeout: fail now.
 		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		return fmt.Errorf("sioredis: publish to %s: %w", channel, ErrQueueFull)
 	}
 	select {
@@ -188,6 +203,7 @@ func (p *publisher) flush() {
 			for _, it := range batch {
 				p.unbook(len(it.payload))
 				p.stats.publishDropped.Add(1)
+				p.obs.Dropped(it.nsp, it.kind, sioredis.DropClosing)
 				if it.done != nil {
 					it.done <- ErrClosed
 				}
@@ -224,9 +240,11 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			errs[i] = c.Err()
 		}
 	}
+	now := time.Now()
 	for i, it := range batch {
 		p.unbook(len(it.payload))
 		err := errs[i]
+		d := now.Sub(it.queued)
 		if err != nil {
 			p.stats.publishErrors.Add(1)
 			if it.done == nil {
@@ -234,7 +252,9 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 			}
 		} else {
 			p.stats.published.Add(1)
+			p.stats.publishLatency.record(d)
 		}
+		p.obs.Published(it.nsp, it.kind, d, err)
 		if it.done != nil {
 			it.done <- err
 		}

@@ -236,6 +236,24 @@ type ackRequest struct {
 	done      chan struct{}
 }
 
+// outcome tells how a request that waited ended: complete, failed (the
+// adapter closed or the caller canceled), partial (a server besides this
+// one reported) or timeout.
+func (a *ackRequest) outcome(complete, failed bool) sioredis.RequestOutcome {
+	switch {
+	case complete:
+		return sioredis.OutcomeComplete
+	case failed:
+		return sioredis.OutcomeFailed
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reported > 1 { // this server's own count is one
+		return sioredis.OutcomePartial
+	}
+	return sioredis.OutcomeTimeout
+}
+
 // ackTally is what one server reported: its client count and the
 // acknowledgements that arrived from its clients.
 type ackTally struct{ count, acks uint64 }

@@ -92,7 +92,7 @@ func (w *shardedWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 	if ackID == "" && (len(opts.Rooms) != 1 || w.roomAllowed(opts.Rooms[0])) {
 		ch = protocol.ShardedBroadcastChannel(w.a.cfg().Key, w.a.name, opts.Rooms, w.mode)
 	}
-	w.a.pub.fireAndForget(true, ch, payload)
+	w.a.pub.fireAndForget(w.a.name, KindBroadcast.String(), true, ch, payload)
 	return nil
 }
 
@@ -117,12 +117,12 @@ func (w *shardedWire) encodeRequest(r *request) ([]byte, error) {
 	return w.encode(&protocol.Envelope{Type: t, RequestID: r.id, Opts: r.opts, Rooms: r.rooms, Close: r.close, EmitData: r.data})
 }
 
-func (w *shardedWire) publishRequest(ctx context.Context, payload []byte) error {
-	return w.a.pub.publish(ctx, true, w.bcastChan, payload)
+func (w *shardedWire) publishRequest(ctx context.Context, kind Kind, payload []byte) error {
+	return w.a.pub.publish(ctx, w.a.name, kind.String(), true, w.bcastChan, payload)
 }
 
-func (w *shardedWire) fireAndForget(payload []byte) {
-	w.a.pub.fireAndForget(true, w.bcastChan, payload)
+func (w *shardedWire) fireAndForget(kind Kind, payload []byte) {
+	w.a.pub.fireAndForget(w.a.name, kind.String(), true, w.bcastChan, payload)
 }
 
 func (w *shardedWire) reply(to string, r *reply) {
@@ -150,7 +150,7 @@ func (w *shardedWire) reply(to string, r *reply) {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
 	}
-	w.a.pub.fireAndForget(true, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
+	w.a.pub.fireAndForget(w.a.name, replyLabel(r.kind), true, protocol.PrivateChannel(w.a.cfg().Key, w.a.name, to), payload)
 }
 
 // announce publishes heartbeats on the namespace channel, as Node's
@@ -162,9 +162,9 @@ func (w *shardedWire) announce(ctx context.Context, m *protocol.Envelope, wait b
 		return err
 	}
 	if wait {
-		return w.a.pub.publish(ctx, true, w.bcastChan, payload)
+		return w.a.pub.publish(ctx, w.a.name, heartbeatKind, true, w.bcastChan, payload)
 	}
-	w.a.pub.fireAndForget(true, w.bcastChan, payload)
+	w.a.pub.fireAndForget(w.a.name, heartbeatKind, true, w.bcastChan, payload)
 	return nil
 }
 
@@ -183,7 +183,7 @@ func (w *shardedWire) onMessage(m *redis.Message) {
 		w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
 		return
 	}
-	w.a.enqueue(m, w.onEnvelope)
+	w.a.enqueue(m, w.onEnvelope, 0)
 }
 
 // onPrivateMessage handles answers on the subscriber goroutine (see
@@ -285,7 +285,7 @@ func (w *shardedWire) roomAllowed(room string) bool {
 // room named after a server's uid (its channel is that server's private
 // channel) cannot make the server handle its answers twice.
 func (w *shardedWire) onRoomMessage(m *redis.Message) {
-	w.a.enqueue(m, w.onRoomEnvelope)
+	w.a.enqueue(m, w.onRoomEnvelope, KindBroadcast)
 }
 
 func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {

@@ -16,6 +16,7 @@ type counters struct {
 	unsupportedSkipped, membersDead          atomic.Uint64
 	membersLeft                              atomic.Uint64
 	subscriptions                            atomic.Int64
+	publishLatency, requestLatency           latency
 	// hardening (issue 21)
 	refusedNamespaces, answersTooLarge, descriptionsTrimmed atomic.Uint64
 	inboxBytesDropped, rejectedPackets, roomsFiltered       atomic.Uint64
@@ -41,6 +42,8 @@ func (c *counters) snapshot() sioredis.Stats {
 		MembersDead:         c.membersDead.Load(),
 		MembersLeft:         c.membersLeft.Load(),
 		Subscriptions:       c.subscriptions.Load(),
+		PublishLatency:      c.publishLatency.summary(),
+		RequestLatency:      c.requestLatency.summary(),
 
 		RefusedNamespaces:   c.refusedNamespaces.Load(),
 		AnswersTooLarge:     c.answersTooLarge.Load(),

@@ -637,12 +637,14 @@ func (s *subscriber) confirmed(m *redis.Subscription) {
 	st.confirmed, st.pending = true, false
 	wasRefused := st.refused != nil
 	st.refused, st.warned, st.retry = nil, "", 0
+	// Counted before the waiters are released: a caller whose subscribe
+	// returned reads Stats.Subscriptions with this one in it.
+	s.stats.subscriptions.Add(1)
 	for _, w := range st.waiters {
 		w <- nil
 	}
 	st.waiters = nil
 	s.mu.Unlock()
-	s.stats.subscriptions.Add(1)
 	if wasRefused {
 		s.log.info("subscription accepted now", "conn", s.link.name, "channel", k.name)
 	}

@@ -28,9 +28,9 @@ type wire interface {
 	encodeRequest(r *request) ([]byte, error)
 	// publishRequest publishes an encoded request and waits until Redis
 	// took it.
-	publishRequest(ctx context.Context, payload []byte) error
+	publishRequest(ctx context.Context, kind Kind, payload []byte) error
 	// fireAndForget publishes an encoded request without waiting.
-	fireAndForget(payload []byte)
+	fireAndForget(kind Kind, payload []byte)
 	// reply sends an answer to the server with uid to.
 	reply(to string, r *reply)
 	// roomChanged is told when a local room appears or disappears.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -17,6 +18,7 @@ type inbound struct {
 	channel string
 	payload []byte
 	handle  func(*Adapter, []byte) // the wire's decoder for this channel
+	kind    Kind                   // when the channel tells (else 0), for the drop count
 }
 
 // inboxKeep is the capacity of the inbox buffers a worker keeps after a
@@ -86,6 +88,13 @@ func (q *inbox) take(spare []inbound) []inbound {
 	batch := q.queued
 	q.queued = spare[:0]
 	return batch
+}
+
+// depth is the number of messages queued or being applied.
+func (q *inbox) depth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.pending
 }
 
 // applied records that one taken message of size bytes has been handled.
@@ -166,30 +175,36 @@ func (a *Adapter) safely(channel string, fn func()) {
 	fn()
 }
 
-// enqueue hands a received message to the namespace worker. The size
+// enqueue hands a received message to the namespace worker; kind is the
+// operation when the channel tells (else 0), for the drop count. The size
 // checks come before the payload is copied out of go-redis' string: a
 // message over protocol.MaxMessageSize, or one the inbox's byte budget
 // cannot hold, costs no copy.
-func (a *Adapter) enqueue(m *redis.Message, handle func(*Adapter, []byte)) {
+func (a *Adapter) enqueue(m *redis.Message, handle func(*Adapter, []byte), kind Kind) {
 	if a.closed.Load() {
 		return
 	}
 	if a.oversized(m) {
 		return
 	}
-	switch a.inbox.reserve(len(m.Payload)) {
-	case inboxCount:
-		a.stats.dropped.Add(1)
-		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.Channel)
+	full := a.inbox.reserve(len(m.Payload))
+	if full == inboxRoom {
+		a.inbox.push(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: handle, kind: kind})
 		return
-	case inboxBytes:
-		a.stats.dropped.Add(1)
+	}
+	a.stats.dropped.Add(1)
+	name := unknownKind
+	if kind != 0 {
+		name = kind.String()
+	}
+	a.hub.obs.Dropped(a.name, name, sioredis.DropInboxFull)
+	if full == inboxBytes {
 		a.stats.inboxBytesDropped.Add(1)
 		a.log.warn("inbox-bytes", "namespace inbox holds its byte budget, message dropped",
 			"nsp", a.name, "channel", m.Channel, "bytes", len(m.Payload), "budget", a.cfg().InboxBytes)
 		return
 	}
-	a.inbox.push(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: handle})
+	a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.Channel)
 }
 
 // oversized drops (counting and logging) a message larger than any

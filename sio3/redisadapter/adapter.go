@@ -17,11 +17,12 @@ import (
 // [Adapter.ServerCountContext]; reach it with
 // io.Of("/", nil).Adapter().(*redisadapter.Adapter).
 //
-// It is the socket.io v3.0.6 side of the adapter: local rooms and delivery
-// (the embedded in-memory adapter) and the conversion of socket.io's types.
+// It is the socket.io v3.0.6 side of the adapter: local rooms (the embedded
+// in-memory adapter), local delivery (delivery.go) and the conversion of
+// socket.io's types.
 // What crosses servers is internal/core's.
 type Adapter struct {
-	socket.Adapter // the in-memory adapter: local rooms and delivery
+	socket.Adapter // the in-memory adapter: local rooms
 
 	core       *core.Adapter
 	cfg        core.Config // the builder's options
@@ -120,7 +121,7 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 			a.core.PublishBroadcast(wp, optionsFromSocket(opts))
 		}
 	}
-	a.Adapter.Broadcast(p, opts)
+	a.deliver(p, opts)
 }
 
 // BroadcastWithAck delivers a broadcast that expects acknowledgements to the
@@ -146,7 +147,7 @@ func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptio
 		// Local delivery sets the packet's ack id and namespace: give it a
 		// copy, so that what is published is what the caller passed.
 		local := *p
-		a.Adapter.BroadcastWithAck(&local, opts, count, ack)
+		a.deliverWithAck(&local, opts, count, ack)
 	}, countCb, ack)
 }
 

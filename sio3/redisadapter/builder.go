@@ -85,5 +85,11 @@ func (b *Builder) Stats() Stats { return b.hub.Stats() }
 // and after the server closed; use it as a readiness check.
 func (b *Builder) Healthy() bool { return b.hub.Healthy() }
 
+// Members lists the live Go servers of every open namespace, this one
+// excluded, as their heartbeats announce them: one entry per server and
+// namespace, by namespace then uid. Node servers do not heartbeat and are
+// not listed; v2 and v3 Go servers are.
+func (b *Builder) Members() []Member { return b.hub.Members() }
+
 // WaitHealthy blocks until [Builder.Healthy] holds or ctx is done.
 func (b *Builder) WaitHealthy(ctx context.Context) error { return b.hub.WaitHealthy(ctx) }

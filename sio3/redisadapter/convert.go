@@ -280,19 +280,30 @@ func anyLists(m map[string][]string) map[string]any {
 
 // remoteSocket is a socket of another server, as a fetchSockets answer
 // described it. socket.io v3 wraps it into a RemoteSocket (whose operations
-// go through this adapter).
+// go through this adapter) and copies the rooms into a set of its own, so
+// the set Rooms returns is made when asked for rather than kept (a
+// fetchSockets answer holds hundreds of these).
 type remoteSocket struct {
 	id        socket.SocketId
 	handshake *socket.Handshake
-	rooms     *types.Set[socket.Room]
+	rooms     []string
 	data      any
 }
 
-func (r *remoteSocket) Id() socket.SocketId          { return r.id }
+func (r *remoteSocket) Id() socket.SocketId { return r.id }
+
 func (r *remoteSocket) Handshake() *socket.Handshake { return r.handshake }
+
+// Rooms returns a new set of the socket's rooms on each call.
 func (r *remoteSocket) Rooms() *types.Set[socket.Room] {
-	return r.rooms
+	var buf [8]socket.Room // on the stack for the usual few rooms
+	rooms := buf[:0]
+	for _, room := range r.rooms {
+		rooms = append(rooms, socket.Room(room))
+	}
+	return types.NewSet(rooms...)
 }
+
 func (r *remoteSocket) Data() any { return r.data }
 
 // remoteDetails turns a remote socket description into the SocketDetails
@@ -314,5 +325,5 @@ func remoteDetails(s protocol.SocketInfo) socket.SocketDetails {
 			hs.Auth = auth
 		}
 	}
-	return &remoteSocket{id: socket.SocketId(s.ID), handshake: hs, rooms: roomSet(s.Rooms), data: s.Data}
+	return &remoteSocket{id: socket.SocketId(s.ID), handshake: hs, rooms: s.Rooms, data: s.Data}
 }

@@ -72,6 +72,21 @@
 //   - After a Redis restart, failover or slot migration the adapter
 //     resubscribes by itself; [Builder.Healthy] is false meanwhile.
 //
+// # Membership
+//
+// Go servers announce themselves per namespace with heartbeats
+// ([WithHeartbeatInterval], 5 s) and a leave message on Close; one unheard
+// for [WithHeartbeatTimeout] (10 s) is declared dead. A request waits for
+// the live Go servers that announce its kind and, for the servers without
+// heartbeat (Node), for as many answers as PUBSUB NUMSUB counts beyond the
+// Go servers known; a dead or departed Go server is not waited for, even by
+// a request already waiting. [Adapter.FetchSocketsContext],
+// [Adapter.AllRoomsContext], [Adapter.ServerSideEmitWithAckContext],
+// [Adapter.BroadcastWithAckContext] and [Adapter.ServerCountContext] take a
+// context and return what arrived with a [PartialError] naming the servers
+// that did not answer. [Builder.Members] lists the live Go servers;
+// [WithMemberListener] is told about joins and departures.
+//
 // # Sharded mode and Go socket ids
 //
 // Node's dynamic mode treats rooms of exactly 20 characters as socket ids:

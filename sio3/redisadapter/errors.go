@@ -19,6 +19,9 @@ var (
 	// ErrNotSupported is wrapped by the error of a request the wire format
 	// has no message for (AllRooms with the sharded adapter).
 	ErrNotSupported = sioredis.ErrNotSupported
+	// ErrServerGone is wrapped by the [PartialError] of a call that stopped
+	// waiting for a server declared dead or departed.
+	ErrServerGone = sioredis.ErrServerGone
 	// ErrInvalidNamespace is wrapped by the error logged for a namespace
 	// whose name contains '#' (see [Builder.New]).
 	ErrInvalidNamespace = sioredis.ErrInvalidNamespace
@@ -26,5 +29,9 @@ var (
 	// server's answer exceeded the answer limit ([WithMaxAnswerBytes]).
 	ErrAnswerTooLarge = sioredis.ErrAnswerTooLarge
 )
+
+// PartialError is the error of a cross-server call that returned without
+// every expected answer ([sioredis.PartialError]); get it with errors.As.
+type PartialError = sioredis.PartialError
 
 func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -10,17 +10,17 @@ import (
 
 // local is what the core sees of a namespace's own sockets (core.Local):
 // the operations of other servers applied through socket.io v3.0.6's
-// in-memory adapter.
+// in-memory adapter and this package's delivery.
 type local struct{ a *Adapter }
 
 var _ core.Local = local{}
 
 func (l local) Broadcast(p protocol.Packet, opts protocol.Options) {
-	l.a.Adapter.Broadcast(socketPacket(p, l.a.name), socketOptions(opts))
+	l.a.deliver(socketPacket(p, l.a.name), socketOptions(opts))
 }
 
 func (l local) BroadcastWithAck(p protocol.Packet, opts protocol.Options, count func(uint64), ack func(any)) {
-	l.a.Adapter.BroadcastWithAck(socketPacket(p, l.a.name), socketOptions(opts), count, func(args []any, err error) {
+	l.a.deliverWithAck(socketPacket(p, l.a.name), socketOptions(opts), count, func(args []any, err error) {
 		if err == nil {
 			ack(ackValue(args))
 		}

@@ -121,3 +121,34 @@ func WithHealthCheckInterval(d time.Duration) Option {
 		}
 	}
 }
+
+// WithHeartbeatInterval sets how often the server announces itself to the
+// other Go servers of each namespace (Node's heartbeatInterval). Default
+// 5 s. Values <= 0 keep the default. See the README's Membership section.
+func WithHeartbeatInterval(d time.Duration) Option {
+	return func(c *core.Config) {
+		if d > 0 {
+			c.HeartbeatInterval = d
+		}
+	}
+}
+
+// WithHeartbeatTimeout sets how long another Go server may stay unheard
+// before it is declared dead (Node's heartbeatTimeout): requests in flight
+// stop waiting for it and new ones do not expect it. Default 10 s. Values
+// <= 0 keep the default. Keep it above two intervals.
+func WithHeartbeatTimeout(d time.Duration) Option {
+	return func(c *core.Config) {
+		if d > 0 {
+			c.HeartbeatTimeout = d
+		}
+	}
+}
+
+// WithMemberListener sets a function told about every join and departure
+// of another Go server (one event per server and namespace), in order, on
+// a goroutine of its own per namespace. It must not block for long: events
+// queue behind it.
+func WithMemberListener(f func(MemberEvent)) Option {
+	return func(c *core.Config) { c.MemberListener = f }
+}

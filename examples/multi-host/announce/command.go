@@ -28,7 +28,7 @@ func Command(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	redisURL := fs.String("redis", "", redisurl.FlagUsage)
 	key := fs.String("key", env("REDIS_KEY", "socket.io"), "Redis channel prefix, the same for hosts and cron (env REDIS_KEY)")
-	every := fs.Duration("every", 0, "post every interval instead of once (e.g. 30s); 0 = post once and exit")
+	every := fs.Duration("every", 0, "post every interval instead of once (e.g. 1m); 0 = post once and exit")
 	text := fs.String("message", "", "announcement text (default: a text with the time)")
 	from := fs.String("from", "", `sender shown in the chat (default "cron@<hostname>")`)
 	if err := fs.Parse(args); err != nil {
@@ -47,7 +47,7 @@ func Command(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	log := slog.New(slog.NewTextHandler(stderr, nil)).With("job", "cron")
+	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("job", "cron")
 	return Run(ctx, emitter.New(rdb, emitter.WithKey(*key)), Message{Text: *text, From: *from}, *every, log)
 }
 

@@ -11,6 +11,8 @@ package balancer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -118,8 +120,33 @@ func (b *Balancer) Close() {
 // round robin when it has no cookie. Nothing in the response names the
 // backend's address (the hosts say their name in the page and the welcome
 // event).
+//
+// A request without the cookie gets one that hashes to the backend chosen
+// for it, in the response and in the request passed on (so the host does
+// not set another): the browser's next requests, its socket.io connection
+// included, reach the host that served its first page. (A random cookie
+// set by the host would map to any host: the page would say it was served
+// by one host and its socket would connect to another.)
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b.pick(r).proxy.ServeHTTP(w, r)
+	i, sticky := b.pick(r)
+	if !sticky {
+		v := cookieFor(i, len(b.backends))
+		r.AddCookie(&http.Cookie{Name: b.cfg.Cookie, Value: v})
+		http.SetCookie(w, &http.Cookie{Name: b.cfg.Cookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	b.backends[i].proxy.ServeHTTP(w, r)
+}
+
+// cookieFor returns a new random cookie value that Pick maps to backend i
+// of n (n tries on average).
+func cookieFor(i, n int) string {
+	for {
+		var buf [16]byte
+		_, _ = rand.Read(buf[:])
+		if v := hex.EncodeToString(buf[:]); Pick(v, n) == i {
+			return v
+		}
+	}
 }
 
 // Pick returns the index of the backend a sticky cookie value maps to when
@@ -131,21 +158,25 @@ func Pick(cookie string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-func (b *Balancer) pick(r *http.Request) *backend {
+// pick returns the index of the backend for r, and whether r carried the
+// sticky cookie.
+func (b *Balancer) pick(r *http.Request) (int, bool) {
 	n := len(b.backends)
 	var start int
-	if c, err := r.Cookie(b.cfg.Cookie); err == nil && c.Value != "" {
+	c, err := r.Cookie(b.cfg.Cookie)
+	sticky := err == nil && c.Value != ""
+	if sticky {
 		start = Pick(c.Value, n)
 	} else {
 		start = int(b.rr.Add(1) % uint64(n))
 	}
 	// The first healthy backend from start on; if none is up, start anyway.
 	for i := range n {
-		if be := b.backends[(start+i)%n]; be.up.Load() {
-			return be
+		if j := (start + i) % n; b.backends[j].up.Load() {
+			return j, sticky
 		}
 	}
-	return b.backends[start]
+	return start, sticky
 }
 
 func (b *Balancer) healthLoop() {

@@ -62,6 +62,12 @@ type Config struct {
 	// sockets, so an unbounded rate would let one client load them all).
 	// Default 1s.
 	PresenceInterval time.Duration
+	// HeartbeatInterval is how often the host tells the others its status
+	// and sends its clients the live cluster view. Default 1s.
+	HeartbeatInterval time.Duration
+	// HostTimeout is how long a host stays in the view after its last
+	// heartbeat. Default 3s.
+	HostTimeout time.Duration
 }
 
 // Host is one socket.io server of the demo. It is an http.Handler serving
@@ -87,6 +93,11 @@ type Host struct {
 	fetches sync.WaitGroup
 
 	counts presenceCache
+
+	cluster   cluster
+	beatDone  chan struct{}
+	connected atomic.Int64
+	metrics   *metrics
 }
 
 // presenceCache shares one cluster-wide count among the clients that ask
@@ -123,28 +134,45 @@ func New(cfg Config) (*Host, error) {
 	if cfg.PresenceInterval <= 0 {
 		cfg.PresenceInterval = time.Second
 	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = time.Second
+	}
+	if cfg.HostTimeout <= 0 {
+		cfg.HostTimeout = 3 * time.Second
+	}
 	h := &Host{
 		cfg:      cfg,
 		log:      cfg.Logger.With("host", cfg.Name),
-		builder:  redisadapter.New(cfg.Redis, cfg.AdapterOptions...),
 		kick:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		beatDone: make(chan struct{}),
 	}
+	h.metrics = newMetrics(h)
+	// The adapter logs with the host's attributes, in the host's format,
+	// and reports to the host's /metrics.
+	opts := append([]redisadapter.Option{redisadapter.WithLogger(h.log), redisadapter.WithObserver(h.metrics.adapter)},
+		cfg.AdapterOptions...)
+	h.builder = redisadapter.New(cfg.Redis, opts...)
 	// Loss-free, batched WebSocket writes (process-wide; the first call
 	// installs it, before this process serves anything).
 	wstransport.Install()
-	opts := socket.DefaultServerOptions()
-	opts.SetAdapter(h.builder)
-	h.io = socket.NewServer(nil, opts)
+	so := socket.DefaultServerOptions()
+	so.SetAdapter(h.builder)
+	h.io = socket.NewServer(nil, so)
 	h.io.On("connection", func(args ...any) { h.onConnection(args[0].(*socket.Socket)) })
+	h.io.On(events.HostStatus, h.onHostStatus)
 
 	h.mux = http.NewServeMux()
 	h.mux.Handle("/socket.io/", wstransport.Handler(h.io.ServeHandler(nil)))
-	h.mux.HandleFunc("GET /healthz", h.serveHealthz)
+	h.mux.HandleFunc("GET /healthz", h.serveReadyz)
+	h.mux.HandleFunc("GET /readyz", h.serveReadyz)
+	h.mux.HandleFunc("GET /livez", h.serveLivez)
+	h.mux.Handle("GET /metrics", h.metrics.handler())
 	h.mux.Handle("GET /assets/", assetHandler())
 	h.mux.HandleFunc("GET /{$}", h.servePage)
 	go h.presenceLoop()
+	go h.heartbeatLoop()
 	return h, nil
 }
 
@@ -161,10 +189,11 @@ func (h *Host) Healthy() bool { return h.builder.Healthy() }
 // WaitReady blocks until Healthy or ctx is done.
 func (h *Host) WaitReady(ctx context.Context) error { return h.builder.WaitHealthy(ctx) }
 
-// ServeHTTP serves the page, the assets, socket.io and /healthz. It gives
-// every browser without one the sticky cookie the load balancers hash on.
+// ServeHTTP serves the page, the assets, socket.io, /metrics and the
+// probes. It gives every browser without one the sticky cookie the load
+// balancers hash on.
 func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/socket.io/") && r.URL.Path != "/healthz" {
+	if r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/assets/") {
 		if c, err := r.Cookie(events.StickyCookie); err != nil || c.Value == "" {
 			http.SetCookie(w, &http.Cookie{
 				Name:     events.StickyCookie,
@@ -187,6 +216,7 @@ func (h *Host) Close() {
 		h.mu.Unlock()
 		close(h.stop)
 		<-h.loopDone
+		<-h.beatDone
 		// redisadapter (at this commit) must not be closed while a request
 		// of its is in flight; each is bounded by PresenceTimeout.
 		h.fetches.Wait()
@@ -200,7 +230,18 @@ func (h *Host) Close() {
 	})
 }
 
-func (h *Host) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+// serveLivez answers 200 while the process serves HTTP: a liveness probe
+// (restart the host when it fails). It does not look at Redis: a host cut
+// off from Redis is alive and recovers on its own.
+func (h *Host) serveLivez(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// serveReadyz is the readiness probe (/readyz, and /healthz for the load
+// balancer configurations): 200 while the adapter hears the cluster
+// (Builder.Healthy), else 503, with the adapter's Stats.
+func (h *Host) serveReadyz(w http.ResponseWriter, _ *http.Request) {
 	healthy := h.Healthy()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -219,6 +260,10 @@ func (h *Host) onConnection(s *socket.Socket) {
 	name := clientName(s)
 	s.SetData(map[string]any{"name": name, "host": h.cfg.Name})
 	s.Join(events.Room)
+	h.connected.Add(1)
+	h.metrics.clients.Inc()
+	h.log.Info("client connected", "sid", string(s.Id()), "name", name,
+		"transport", s.Conn().Transport().Name(), "remote", s.Handshake().Address)
 
 	// Handlers first: the client may send as soon as it hears from us.
 	s.On(events.Chat, func(args ...any) {
@@ -245,6 +290,7 @@ func (h *Host) onConnection(s *socket.Socket) {
 		}
 		// Reaches the room's members on every host through Redis.
 		h.io.To(events.Room).Emit(events.Chat, msg)
+		h.metrics.chats.Inc()
 		reply(ack, map[string]any{"ok": true, "id": msg["id"]})
 	})
 	var asking atomic.Bool // one presence request of this socket at a time
@@ -271,7 +317,16 @@ func (h *Host) onConnection(s *socket.Socket) {
 			reply(ack, p.Map())
 		}()
 	})
-	s.On("disconnect", func(...any) { h.recount() })
+	s.On("disconnect", func(args ...any) {
+		h.connected.Add(-1)
+		h.metrics.clients.Dec()
+		reason := ""
+		if len(args) > 0 {
+			reason = fmt.Sprint(args[0])
+		}
+		h.log.Info("client disconnected", "sid", string(s.Id()), "name", name, "reason", reason)
+		h.recount()
+	})
 	_ = s.Emit(events.Welcome, map[string]any{"host": h.cfg.Name, "id": string(s.Id()), "name": name})
 	h.recount()
 }

@@ -36,6 +36,8 @@ type Topology struct {
 	RedisDir string
 	// PIDs are the child processes running now (Redis and the hosts).
 	PIDs []int
+	// HostPIDs are the hosts' processes, by name.
+	HostPIDs map[string]int
 }
 
 // AllOptions are for embedding "all" in other programs and tests.
@@ -63,7 +65,8 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 	listen := fs.String("listen", defaultListen, "load balancer listen address (\":8080\": every interface)")
 	hosts := fs.Int("hosts", 3, "number of hosts")
 	hostPort := fs.Int("host-port", 8081, "port of the first host (the others follow); 0 = any free ports")
-	every := fs.Duration("every", 15*time.Second, "run the cron job (a short-lived process) this often; 0 = never")
+	every := fs.Duration("every", time.Minute, "run the cron job (a short-lived process) this often; 0 = never")
+	restartAfter := fs.Duration("restart-after", 5*time.Second, "restart a host that exited after this long, as a supervisor would; 0 = never")
 	redisURL := fs.String("redis", "", "Redis URL (default: env REDIS_URL, else start a private redis-server). "+
 		"Prefer REDIS_URL and REDIS_PASSWORD for credentials: every user sees flags in the process list")
 	key := fs.String("key", env("REDIS_KEY", "socket.io"), "Redis channel prefix (env REDIS_KEY)")
@@ -170,9 +173,11 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 
 	// Hosts.
 	var backends []string
+	hostArgv := map[string][]string{}
 	for i, addr := range hostAddrs {
 		name := fmt.Sprintf("host-%d", i+1)
 		argv := append(append([]string{}, self...), "host", "-name", name, "-listen", addr, "-key", *key)
+		hostArgv[name] = argv
 		c, err := startChild(name, argv, childEnv, out)
 		if err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
@@ -200,8 +205,12 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 	defer func() { stopLB(); <-lbDone }()
 	top.URL = browserURL(lbLn.Addr())
 
+	top.HostPIDs = map[string]int{}
 	for _, c := range children {
 		top.PIDs = append(top.PIDs, c.cmd.Process.Pid)
+		if hostArgv[c.name] != nil {
+			top.HostPIDs[c.name] = c.cmd.Process.Pid
+		}
 	}
 	say("the demo is up. Open %s in two browser windows (or a normal and a private one:", top.URL)
 	say("  tabs of one browser share the sticky cookie, so they land on the same host).")
@@ -224,10 +233,20 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 		defer t.Stop()
 		tick = t.C
 	}
-	exited := make(chan *child, len(children))
-	for _, c := range children {
-		go func() { <-c.done; exited <- c }()
+	exited := make(chan *child, 64)
+	watch := func(c *child) {
+		go func() {
+			<-c.done
+			select {
+			case exited <- c:
+			case <-ctx.Done():
+			}
+		}()
 	}
+	for _, c := range children {
+		watch(c)
+	}
+	restart := make(chan string, len(hostArgv))
 	for {
 		select {
 		case <-ctx.Done():
@@ -246,7 +265,27 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer, o *All
 				if c.name == "redis" {
 					return errors.New("redis-server exited")
 				}
+				if *restartAfter > 0 && hostArgv[c.name] != nil {
+					say("restarting %s in %s", c.name, *restartAfter)
+					time.AfterFunc(*restartAfter, func() {
+						select {
+						case restart <- c.name:
+						case <-ctx.Done():
+						}
+					})
+				}
 			}
+		case name := <-restart:
+			if ctx.Err() != nil {
+				continue
+			}
+			c, err := startChild(name, hostArgv[name], childEnv, out)
+			if err != nil {
+				say("cannot restart %s: %v", name, err)
+				continue
+			}
+			children = append(children, c)
+			watch(c)
 		case <-tick:
 			argv := append(append([]string{}, self...), "cron", "-key", *key)
 			c, err := startChild("cron", argv, childEnv, out)

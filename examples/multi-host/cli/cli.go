@@ -5,7 +5,7 @@
 //	                      redis-server unless REDIS_URL is set), 3 hosts, a
 //	                      sticky load balancer on 127.0.0.1:8080 and the cron job
 //	multi-host host       one socket.io host (HOST_NAME, LISTEN_ADDR, REDIS_URL)
-//	multi-host cron       post one announcement and exit (-every 30s to loop)
+//	multi-host cron       post one announcement and exit (-every 1m to loop)
 //	multi-host balancer   the sticky load balancer alone
 //	multi-host healthcheck  exit 0 when a host's /healthz answers 200
 //
@@ -43,7 +43,7 @@ commands:
                the sticky load balancer on 127.0.0.1:8080 and the cron job
   host         run one socket.io host
   cron         post an announcement to every host's chat room and exit
-               (-every 30s: keep posting)
+               (-every 1m: keep posting)
   balancer     run the sticky load balancer in front of running hosts
   healthcheck  exit 0 if a host's /healthz answers 200 (for Docker)
 
@@ -119,8 +119,10 @@ func env(key, def string) string {
 	return def
 }
 
+// newLogger is the one log format of every role: JSON lines (what log
+// collectors parse), at Info.
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 func runHost(ctx context.Context, args []string, stderr io.Writer) error {
@@ -135,7 +137,8 @@ func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	redisURL := redisurl.Resolve(*redisFlag)
-	log := newLogger(stderr).With("host", *name)
+	base := newLogger(stderr)
+	log := base.With("host", *name)
 	opts, err := redisurl.Options(redisURL)
 	if err != nil {
 		return err
@@ -147,7 +150,8 @@ func runHost(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := chat.New(chat.Config{Name: *name, Redis: rdb, Logger: log,
+	// chat adds the host attribute to its lines and the adapter's.
+	h, err := chat.New(chat.Config{Name: *name, Redis: rdb, Logger: base,
 		AdapterOptions: []redisadapter.Option{redisadapter.WithKey(*key)}})
 	if err != nil {
 		ln.Close()

@@ -29,3 +29,12 @@ const (
 // included, reaches the same host. Requests without it are spread round
 // robin.
 const StickyCookie = "sioredis_lb"
+
+const (
+	// HostStatus (host → the other hosts, a server-side emit) is a host's
+	// heartbeat: {"name", "clients", "rate", "healthy", "at"}.
+	HostStatus = "host-status"
+	// Cluster (host → its clients) is the live cluster view, sent every
+	// heartbeat: {"hosts": [status...], "at"}.
+	Cluster = "cluster"
+)

@@ -26,7 +26,7 @@ func Start(t testing.TB, rs *redistest.Server, name, key string, logs io.Writer)
 	h, err := chat.New(chat.Config{
 		Name:   name,
 		Redis:  rs.Client(t),
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 		// Short, so that a host closing under a pending count waits less.
 		PresenceTimeout: time.Second,
 		AdapterOptions:  []redisadapter.Option{redisadapter.WithKey(key)},
