@@ -1,7 +1,10 @@
 // Package sioredis holds the vocabulary shared by every part of sioredis,
 // the Redis-backed scaling layer for Socket.IO servers written in Go: the
-// errors, the statistics and the sharded subscription modes, whatever the
-// Socket.IO version the server binding is written for.
+// errors, the statistics, the Observer that metrics integrations implement
+// and the sharded subscription modes, whatever the Socket.IO version the
+// server binding is written for. The Prometheus and OpenTelemetry
+// integrations are modules of their own (extra/sioredisprom,
+// extra/sioredisotel), so that the library requires neither.
 //
 // The parts themselves live in sub-packages:
 //

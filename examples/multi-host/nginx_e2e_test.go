@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -74,6 +75,15 @@ func TestNginx(t *testing.T) {
 
 	// A long-polling-only client, with the cookie a browser gets with the
 	// page: nginx must send every request of its session to one host.
+	// The first page load: the host that served the page is the one its
+	// cookie routes to (nginx hashed the request on the id it then gave as
+	// the cookie).
+	for range 5 {
+		served, first := firstPage(t, lb)
+		if got := hostFor(t, lb, first); got != served {
+			t.Fatalf("the first page came from %s, but its cookie routes to %s", served, got)
+		}
+	}
 	cookie := stickyCookie(t, lb)
 	p := dialPolling(t, lb, cookie, "poller", evs...)
 	pHost := welcomeHost(t, p)
@@ -152,6 +162,32 @@ func stickyCookie(t *testing.T, base string) *http.Cookie {
 	}
 	t.Fatalf("the page set no %s cookie", events.StickyCookie)
 	return nil
+}
+
+// firstPage loads the page without a cookie and returns the host that
+// served it and the sticky cookie it came with.
+func firstPage(t *testing.T, base string) (string, *http.Cookie) {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`data-served-by="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("the page names no host: %.200s", body)
+	}
+	var sticky []*http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == events.StickyCookie {
+			sticky = append(sticky, c)
+		}
+	}
+	if len(sticky) != 1 {
+		t.Fatalf("the first page set %d %s cookies, want 1", len(sticky), events.StickyCookie)
+	}
+	return string(m[1]), sticky[0]
 }
 
 // hostFor returns the host that serves /healthz for a request with cookie.

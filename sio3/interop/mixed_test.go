@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
 	"github.com/sioredis/sioredis/internal/protocol"
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/sio3/internal/siotest"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/sioredis/sioredis/sio3/redisadapter"
 )
 
 // The bench servers (bench/server on socket.io v2.5.0, sio3/bench/server on
@@ -26,6 +29,15 @@ var (
 	binDir    string
 	buildErr  error
 )
+
+// TestMain removes the bench servers built for the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // buildServers builds both bench servers once per test binary.
 func buildServers(t *testing.T) (v2, v3 string) {
@@ -100,7 +112,8 @@ func call(t *testing.T, c *siotest.Client, ev string, args ...any) map[string]an
 // TestMixedV2V3 runs a socket.io v2.5.0 server and a v3.0.6 server, both Go
 // and both with sioredis, as separate processes on one Redis, in both wire
 // formats: each one's broadcasts reach the other's clients exactly once and
-// in order, and fetchSockets sees the sockets of both.
+// in order, fetchSockets sees the sockets of both, and a third (v3) server
+// sees both as members.
 func TestMixedV2V3(t *testing.T) {
 	v2, v3 := buildServers(t)
 	for _, adapter := range []string{"classic", "sharded"} {
@@ -144,6 +157,28 @@ func TestMixedV2V3(t *testing.T) {
 				if r := call(t, c, "fetch", map[string]any{"count": 1}); r["ok"] != true || r["count"] != float64(2) {
 					t.Fatalf("fetch on %v: %v", r["node"], r)
 				}
+			}
+
+			// A third server, in this process, sees both as members (their
+			// heartbeats, default interval 5 s) and gets both answers to a
+			// context call, without waiting for a timeout.
+			rdb := redis.NewClient(srv.Options())
+			b := redisadapter.New(rdb)
+			if adapter == "sharded" {
+				b = redisadapter.NewSharded(rdb)
+			}
+			third := siotest.StartNode(t, "v3-in-process", rdb, b)
+			a := third.IO.Of("/", nil).Adapter().(*redisadapter.Adapter)
+			deadline := time.Now().Add(15 * time.Second)
+			for len(a.Members()) != 2 {
+				if time.Now().After(deadline) {
+					t.Fatalf("members %+v, want the v2 and the v3 processes", a.Members())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			socks, err := a.FetchSocketsContext(siotest.Ctx(t), nil)
+			if err != nil || len(socks) != 2 {
+				t.Fatalf("FetchSocketsContext: %d sockets, %v", len(socks), err)
 			}
 		})
 	}

@@ -29,6 +29,14 @@ type Message struct {
 
 // Post emits m to the chat room of every host, through Redis.
 func Post(ctx context.Context, e *emitter.Emitter, m Message) error {
+	_, err := PostReach(ctx, e, m)
+	return err
+}
+
+// PostReach is Post that also returns how many hosts Redis delivered the
+// announcement to (emitter's EmitReach): 0 means that no host listens
+// under this prefix.
+func PostReach(ctx context.Context, e *emitter.Emitter, m Message) (int64, error) {
 	now := time.Now()
 	if m.Text == "" {
 		m.Text = "Scheduled announcement: it is " + now.Format("15:04:05") + " — this message came from a cron job, not from a host."
@@ -38,7 +46,7 @@ func Post(ctx context.Context, e *emitter.Emitter, m Message) error {
 		m.From = "cron@" + h
 	}
 	// A map, not a struct, so that the keys arrive as written.
-	return e.To(events.Room).EmitContext(ctx, events.Announcement, map[string]any{
+	return e.To(events.Room).EmitReach(ctx, events.Announcement, map[string]any{
 		"text": m.Text,
 		"from": m.From,
 		"at":   now.UnixMilli(),
@@ -55,10 +63,17 @@ func Run(ctx context.Context, e *emitter.Emitter, m Message, every time.Duration
 	post := func() error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if err := Post(ctx, e, m); err != nil {
+		n, err := PostReach(ctx, e, m)
+		if err != nil {
 			return fmt.Errorf("announce: %w", err)
 		}
-		log.Info("announcement posted", "room", events.Room)
+		if n == 0 {
+			// Published, but nobody listened: a wrong prefix (-key), or
+			// no host running.
+			log.Warn("announcement reached 0 hosts: check -key (REDIS_KEY) and that hosts run", "room", events.Room)
+			return nil
+		}
+		log.Info("announcement posted", "room", events.Room, "hosts", n)
 		return nil
 	}
 	if every <= 0 {
