@@ -78,14 +78,23 @@ const (
 type Option func(*config)
 
 type config struct {
-	key     string
-	sharded bool
-	mode    SubscriptionMode
+	key        string
+	sharded    bool
+	mode       SubscriptionMode
+	roomFilter func(room string) bool
 
 	streams     bool
 	streamName  string
 	streamCount int
 	maxLen      int64
+}
+
+// WithRoomFilter tells a sharded emitter the servers' room filter
+// (redisadapter.WithRoomFilter): a broadcast to exactly one room the filter
+// refuses goes to the namespace channel P#N#, where those servers hear it.
+// Use the servers' very function. Ignored in the classic format.
+func WithRoomFilter(f func(room string) bool) Option {
+	return func(c *config) { c.roomFilter = f }
 }
 
 // WithKey sets the channel prefix P. Default [DefaultKey] ("socket.io").
@@ -220,6 +229,9 @@ func (e *Emitter) setChannels() {
 	}
 	e.mainChannel = protocol.BroadcastChannel(key, e.nsp)
 	e.bcastChannel = protocol.ShardedBroadcastChannel(key, e.nsp, e.rooms, e.cfg.mode)
+	if f := e.cfg.roomFilter; f != nil && len(e.rooms) == 1 && !f(e.rooms[0]) {
+		e.bcastChannel = e.mainChannel
+	}
 }
 
 func (e *Emitter) derive(change func(c *Emitter)) *Emitter {

@@ -24,13 +24,14 @@ type Adapter struct {
 	socket.Adapter // the in-memory adapter: local rooms and delivery
 
 	core       *core.Adapter
+	cfg        core.Config // the builder's options
 	name       string
 	handshakes handshakeCache // encoded handshakes of local sockets (fetchSockets)
 	restoring  restoring      // restored sockets not connected yet (streams)
 }
 
 func newAdapter(b *Builder, nsp socket.Namespace) *Adapter {
-	a := &Adapter{Adapter: socket.MakeAdapter(), name: nsp.Name()}
+	a := &Adapter{Adapter: socket.MakeAdapter(), name: nsp.Name(), cfg: b.hub.Config()}
 	a.Prototype(a)
 	a.Construct(nsp)
 	a.core = b.hub.NewAdapter(a.name, local{a})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/zishang520/socket.io/v2/socket"
 
+	"github.com/sioredis/sioredis/internal/core"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -39,10 +40,7 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 		id, src := d.Id(), d.Handshake()
 		e, ok := c.m[id]
 		if !ok || e.src != src {
-			e = cachedHandshake{src: src, hs: handshakeOf(d)}
-			// An encoding error is left to the answer's encoder, which
-			// reports it.
-			e.enc, _ = protocol.EncodeHandshake(e.hs)
+			e = a.publishedHandshake(d)
 			c.m[id] = e
 			// Drop it again if the socket left in the meantime: its forget
 			// may have run before the entry existed.
@@ -53,6 +51,40 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 		infos[i] = socketInfoWithHandshake(d, e.hs, e.enc)
 	}
 	return infos
+}
+
+// publishedHandshake is what fetchSockets answers carry of d's handshake:
+// nothing but the connection's facts with WithoutHandshakes, else the
+// handshake through the filter (credentials redacted by default); a
+// handshake still over MaxHandshakeBytes once encoded is replaced by the
+// connection's facts too, counted and logged.
+func (a *Adapter) publishedHandshake(d socket.SocketDetails) cachedHandshake {
+	e := cachedHandshake{src: d.Handshake()}
+	full := handshakeOf(d)
+	if a.cfg.WithoutHandshakes {
+		e.hs = bareHandshake(full)
+	} else {
+		e.hs = core.FilterHandshake(full, a.cfg.HandshakeFilter)
+	}
+	// An encoding error is left to the answer's encoder, which reports it.
+	e.enc, _ = protocol.EncodeHandshake(e.hs)
+	if limit := a.cfg.MaxHandshakeBytes; limit > 0 && e.enc != nil && e.enc.Len() > limit {
+		a.core.HandshakeTrimmed(string(d.Id()), e.enc.Len())
+		e.hs = bareHandshake(full)
+		e.enc, _ = protocol.EncodeHandshake(e.hs)
+	}
+	return e
+}
+
+// bareHandshake keeps of hs what the server, not the client, chose: the
+// time, address and security flags; headers, query, URL and auth are left
+// out.
+func bareHandshake(hs *protocol.Handshake) *protocol.Handshake {
+	b := &protocol.Handshake{Headers: map[string][]string{}, Query: map[string][]string{}, Auth: map[string]any{}}
+	if hs != nil {
+		b.Time, b.Address, b.Xdomain, b.Secure, b.Issued = hs.Time, hs.Address, hs.Xdomain, hs.Secure, hs.Issued
+	}
+	return b
 }
 
 // forget drops the cached handshake of a socket.

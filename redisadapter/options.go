@@ -4,8 +4,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zishang520/socket.io/v2/socket"
+
 	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/core"
+	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // Option configures an adapter built by [New] or [NewSharded].
@@ -54,8 +57,13 @@ func WithRequestsTimeout(d time.Duration) Option {
 
 // WithPublishOnSpecificResponseChannel makes the classic adapter answer
 // requests on the requester's own response channel P-response#N#<uid>#
-// instead of the shared P-response#N#. Default false, as in Node. Requesters
-// always listen on both, so the option can differ between servers.
+// instead of the shared P-response#N#. Default true (Node's default is
+// false): on the shared channel every server receives every fetchSockets
+// answer, so a large answer costs every server, and every subscriber's
+// Redis output buffer, its size. Requesters, Go and Node
+// (@socket.io/redis-adapter 8.3), always listen on both, so the option can
+// differ between servers. serverSideEmit answers use the shared channel in
+// every case, as in Node.
 func WithPublishOnSpecificResponseChannel(on bool) Option {
 	return func(c *core.Config) { c.PublishOnSpecificResponseChannel = on }
 }
@@ -164,4 +172,109 @@ func WithHeartbeatTimeout(d time.Duration) Option {
 // queue behind it.
 func WithMemberListener(f func(MemberEvent)) Option {
 	return func(c *core.Config) { c.MemberListener = f }
+}
+
+// WithMaxAnswerBytes bounds one encoded fetchSockets answer of this server.
+// An answer over the bound is not published: an empty answer marked too
+// large goes instead, so the requester gets the other servers' sockets and
+// an error wrapping [ErrAnswerTooLarge] (a Node requester sees an empty
+// answer), and both servers count it in Stats.AnswersTooLarge and log it.
+// Default 8 MiB, under the decoders' 16 MiB limit and Redis' default
+// client-output-buffer-limit pubsub (32 MB) that would otherwise disconnect
+// subscribers. Values <= 0 keep the default.
+func WithMaxAnswerBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.MaxAnswerBytes = n
+		}
+	}
+}
+
+// WithMaxHandshakeBytes bounds the encoded handshake (headers, query,
+// auth, which its client chooses) of one socket in a fetchSockets answer.
+// A socket over the bound is described without them (id, rooms, data and
+// the handshake's time, address and flags), counted in
+// Stats.DescriptionsTrimmed and logged. Default 64 KiB. Values <= 0 keep
+// the default.
+func WithMaxHandshakeBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.MaxHandshakeBytes = n
+		}
+	}
+}
+
+// WithoutHandshakes makes this server describe its sockets in fetchSockets
+// answers without their handshake's headers, query, URL and auth: ids,
+// rooms and data stay. Use it on servers whose peers fetch sockets to
+// count or list them (about 225 bytes per socket in a msgpack answer
+// instead of about 715 with a browser's usual headers), or that must not
+// publish what clients sent.
+// It applies to what this server answers; Node servers answer as they do.
+func WithoutHandshakes() Option {
+	return func(c *core.Config) { c.WithoutHandshakes = true }
+}
+
+// WithHandshakeFilter sets what this server publishes of each socket's
+// handshake in fetchSockets answers: f edits a copy (its Headers, Query and
+// Auth maps are its own) once per socket. It replaces the default,
+// [RedactCredentials]; call that from f to keep it. Whoever can read the
+// Redis channels, and every server of the cluster, sees what f leaves.
+func WithHandshakeFilter(f func(h *socket.Handshake)) Option {
+	return func(c *core.Config) {
+		if f == nil {
+			c.HandshakeFilter = nil
+			return
+		}
+		c.HandshakeFilter = func(h *protocol.Handshake) { f((*socket.Handshake)(h)) }
+	}
+}
+
+// RedactCredentials is the default handshake filter: it replaces the
+// values of the Cookie, Authorization and Proxy-Authorization headers with
+// "[redacted]". Query parameters and the auth payload are kept (clear them
+// in a filter of your own if they carry tokens).
+func RedactCredentials(h *socket.Handshake) { core.RedactCredentials((*protocol.Handshake)(h)) }
+
+// WithInboxBytes bounds the payload bytes of the received messages waiting
+// for one namespace, besides their count ([WithInboxSize]). A message that
+// does not fit is dropped before it is copied, counted in Stats.Dropped and
+// Stats.InboxBytesDropped, and logged. Messages over 16 MiB, which no
+// decoder accepts, are dropped the same way whatever the budget. Default
+// 64 MiB. Values <= 0 keep the default.
+func WithInboxBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.InboxBytes = n
+		}
+	}
+}
+
+// WithPublishQueueBytes bounds the payload bytes of the messages waiting to
+// be published, besides their count ([WithPublishQueueSize]): while Redis
+// is slow or stalled, a broadcast that does not fit is dropped and counted
+// in Stats.PublishDropped, and a request fails with [ErrQueueFull]. Default
+// 64 MiB. Values <= 0 keep the default.
+func WithPublishQueueBytes(n int) Option {
+	return func(c *core.Config) {
+		if n > 0 {
+			c.PublishQueueBytes = n
+		}
+	}
+}
+
+// WithRoomFilter limits the room channels of the sharded dynamic modes,
+// which otherwise subscribe one channel per local room: a room f refuses
+// gets no channel (counted in Stats.RoomsFiltered), and this server
+// publishes broadcasts to that room alone on the namespace channel, as in
+// StaticMode. Rooms named from user input (a chat room per user-chosen
+// name, a room per user id) are the ones to refuse: a client that can make
+// a server join arbitrary rooms can otherwise make it hold any number of
+// subscriptions on the Redis Cluster. Every server and sharded emitter
+// (emitter.WithRoomFilter) must use the same filter, since a publisher
+// that does not know it sends to the room channel nobody hears; Node
+// servers have no such option. Ignored by the classic adapter and in
+// StaticMode.
+func WithRoomFilter(f func(room string) bool) Option {
+	return func(c *core.Config) { c.RoomFilter = f }
 }

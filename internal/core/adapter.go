@@ -471,6 +471,9 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts protocol.Options) ([]pr
 	}
 	req.mu.Lock()
 	defer req.mu.Unlock()
+	if req.tooLarge > 0 {
+		err = tooLargeError(req.tooLarge, err)
+	}
 	return req.sockets, err
 }
 
@@ -605,6 +608,9 @@ type reply struct {
 	rooms   []string
 	value   any
 	count   int64
+	// tooLarge marks a fetchSockets answer sent without its sockets
+	// (over the answerer's MaxAnswerBytes).
+	tooLarge bool
 }
 
 // onRequest applies another server's operation, on the worker.
@@ -618,6 +624,9 @@ func (a *Adapter) onRequest(r *request) {
 	}
 	switch r.kind {
 	case KindBroadcast:
+		if !a.broadcastable(r.packet) {
+			return
+		}
 		opts := r.opts
 		opts.Flags.Local = false
 		if r.id == "" {
@@ -699,7 +708,15 @@ func (a *Adapter) onReply(r *reply) {
 	var fill func(*pendingRequest)
 	switch kind {
 	case KindFetchSockets:
-		fill = func(p *pendingRequest) { p.sockets = append(p.sockets, r.sockets...) }
+		if r.tooLarge {
+			a.answerTooLarge(r.id)
+		}
+		fill = func(p *pendingRequest) {
+			p.sockets = append(p.sockets, r.sockets...)
+			if r.tooLarge {
+				p.tooLarge++
+			}
+		}
 	case KindAllRooms:
 		fill = func(p *pendingRequest) { p.rooms = append(p.rooms, r.rooms...) }
 	case KindServerSideEmit:

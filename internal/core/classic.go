@@ -168,6 +168,11 @@ func (w *classicWire) reply(to string, r *reply) {
 // serverSideEmit answers on the shared one in every case).
 func (w *classicWire) respond(r *protocol.Response, uid string, shared bool, kind string) {
 	payload, err := protocol.EncodeResponse(r)
+	if err == nil && r.Type == protocol.RequestRemoteFetch {
+		payload, err = w.a.boundAnswer(KindFetchSockets, r.RequestID, payload, len(r.Sockets), func() ([]byte, error) {
+			return protocol.EncodeResponse(&protocol.Response{Type: r.Type, RequestID: r.RequestID, UID: r.UID, TooLarge: true})
+		})
+	}
 	if err != nil {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
@@ -198,11 +203,11 @@ func (w *classicWire) onBroadcastMessage(m *redis.Message) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onBroadcast, kind: KindBroadcast})
+	w.a.enqueue(m, w.onBroadcast, KindBroadcast)
 }
 
 func (w *classicWire) onRequestMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onRequest})
+	w.a.enqueue(m, w.onRequest, 0)
 }
 
 func (w *classicWire) onBroadcast(a *Adapter, payload []byte) {
@@ -279,6 +284,9 @@ const peekPrefix = 256
 // Adapter.onReply).
 func (w *classicWire) onResponseMessage(m *redis.Message) {
 	a := w.a
+	if a.oversized(m) {
+		return
+	}
 	// Every server receives every answer on the shared channel: skip the
 	// decoding of those meant for others. Node and Go write the requestId
 	// among the first keys, so the peek only needs the head of the payload
@@ -293,7 +301,7 @@ func (w *classicWire) onResponseMessage(m *redis.Message) {
 		a.decodeError(m.Channel, err)
 		return
 	}
-	rep := &reply{id: r.RequestID, from: r.UID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount}
+	rep := &reply{id: r.RequestID, from: r.UID, sockets: r.Sockets, rooms: r.Rooms, value: r.Data, count: r.ClientCount, tooLarge: r.TooLarge}
 	switch r.Type {
 	case protocol.RequestBroadcastClientCount:
 		rep.kind = KindBroadcastClientCount

@@ -24,11 +24,32 @@ type Config struct {
 	SubscriptionMode protocol.SubscriptionMode
 	// InboxSize bounds the received messages waiting for one namespace.
 	InboxSize int
+	// InboxBytes bounds their payload bytes (<= 0: no byte budget).
+	InboxBytes int
 	// PublishQueueSize bounds the messages waiting to be published.
 	PublishQueueSize int
+	// PublishQueueBytes bounds their payload bytes (<= 0: no byte budget).
+	PublishQueueBytes int
 	// HealthCheckInterval is how often each subscriber connection proves
 	// that Redis answers (a PING whose reply must come within half of it).
 	HealthCheckInterval time.Duration
+
+	// MaxAnswerBytes bounds one encoded fetchSockets answer (<= 0: no
+	// bound); see DefaultMaxAnswerBytes.
+	MaxAnswerBytes int
+	// MaxHandshakeBytes bounds one socket's encoded handshake in a
+	// fetchSockets answer (<= 0: no bound); the binding applies it.
+	MaxHandshakeBytes int
+	// WithoutHandshakes makes the binding describe its sockets without
+	// handshakes (ids, rooms and data only).
+	WithoutHandshakes bool
+	// RoomFilter, when set, tells which rooms get a channel of their own in
+	// the sharded dynamic modes (see shardedWire.roomAllowed).
+	RoomFilter func(room string) bool
+	// HandshakeFilter, when set, edits (a copy of) each handshake before
+	// it is published; the binding's default redacts credentials.
+	HandshakeFilter func(*protocol.Handshake)
+
 	// HeartbeatInterval is how often a server announces itself to the
 	// others of each namespace.
 	HeartbeatInterval time.Duration
@@ -78,6 +99,14 @@ type StreamsConfig struct {
 	MaxDisconnection time.Duration
 }
 
+// Default byte budgets of the queues: with the count bounds alone, ten
+// 15 MiB messages held 184 MiB in an inbox, and a stalled Redis let the
+// publish queue hold gigabytes.
+const (
+	DefaultInboxBytes        = 64 << 20
+	DefaultPublishQueueBytes = 64 << 20
+)
+
 // DefaultConfig returns the defaults, Node's where Node has the option.
 func DefaultConfig() Config {
 	return Config{
@@ -101,5 +130,14 @@ func DefaultConfig() Config {
 		},
 		HeartbeatInterval: 5 * time.Second,
 		HeartbeatTimeout:  10 * time.Second,
+
+		// Answers go to the requester only (Node's requesters listen on
+		// their own response channel too), not to every server.
+		PublishOnSpecificResponseChannel: true,
+		MaxAnswerBytes:                   DefaultMaxAnswerBytes,
+		InboxBytes:                       DefaultInboxBytes,
+		PublishQueueBytes:                DefaultPublishQueueBytes,
+		MaxHandshakeBytes:                DefaultMaxHandshakeBytes,
+		HandshakeFilter:                  RedactCredentials,
 	}
 }

@@ -150,7 +150,7 @@ func (h *Hub) acquire() conns {
 	defer h.mu.Unlock()
 	h.refs++
 	if h.refs == 1 {
-		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
+		h.pub = newPublisher(h.rdb, h.cfg.PublishQueueSize, h.cfg.PublishQueueBytes, h.cfg.RequestsTimeout, &h.stats, h.log, h.obs)
 		h.sub = newSubscriptions(h.format.connect(h))
 	}
 	return conns{pub: h.pub, sub: h.sub}

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,11 +41,16 @@ type publisher struct {
 	log     *rateLog
 	obs     sioredis.Observer
 	flushBy time.Time // set by close before stop is closed
+
+	// queuedBytes is the payload bytes queued and not yet sent; a message
+	// that would take it over maxBytes (when > 0) is refused.
+	queuedBytes atomic.Int64
+	maxBytes    int64
 }
 
 const maxBatch = 256
 
-func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, stats *counters, log *rateLog, obs sioredis.Observer) *publisher {
+func newPublisher(rdb redis.UniversalClient, size, maxBytes int, timeout time.Duration, stats *counters, log *rateLog, obs sioredis.Observer) *publisher {
 	p := &publisher{
 		rdb:     rdb,
 		queue:   make(chan *publishItem, size),
@@ -54,6 +60,8 @@ func newPublisher(rdb redis.UniversalClient, size int, timeout time.Duration, st
 		stats:   stats,
 		log:     log,
 		obs:     obs,
+
+		maxBytes: int64(maxBytes),
 	}
 	go p.run()
 	return p
@@ -69,12 +77,38 @@ func (p *publisher) fireAndForget(nsp, kind string, sharded bool, channel string
 		return
 	default:
 	}
+	if !p.book(len(payload)) {
+		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
+		p.log.warn("publish-bytes", "publish queue holds its byte budget, message dropped",
+			"channel", channel, "bytes", len(payload), "budget", p.maxBytes, "err", ErrQueueFull)
+		return
+	}
 	select {
 	case p.queue <- &publishItem{sharded: sharded, channel: channel, payload: payload, nsp: nsp, kind: kind, queued: time.Now()}:
 	default:
+		p.unbook(len(payload))
 		p.stats.publishDropped.Add(1)
 		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
 		p.log.warn("publish-dropped", "publish queue full, message dropped", "channel", channel, "err", ErrQueueFull)
+	}
+}
+
+// book adds n bytes to the queued bytes unless that exceeds the budget.
+func (p *publisher) book(n int) bool {
+	if p.maxBytes <= 0 {
+		return true
+	}
+	if p.queuedBytes.Add(int64(n)) > p.maxBytes {
+		p.queuedBytes.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+func (p *publisher) unbook(n int) {
+	if p.maxBytes > 0 {
+		p.queuedBytes.Add(-int64(n))
 	}
 }
 
@@ -126,17 +160,24 @@ func (p *publisher) xadd(ctx context.Context, nsp, kind string, args *redis.XAdd
 
 // wait queues it and waits for Redis's answer.
 func (p *publisher) wait(ctx context.Context, it *publishItem) error {
-	channel, nsp, kind := it.channel, it.nsp, it.kind
+	channel, nsp, kind, payload := it.channel, it.nsp, it.kind, it.payload
 	select {
 	case <-p.stop:
 		return ErrClosed
 	default:
 	}
+	if !p.book(len(payload)) {
+		p.stats.publishDropped.Add(1)
+		p.obs.Dropped(nsp, kind, sioredis.DropPublishQueueFull)
+		return fmt.Errorf("sioredis: publish to %s: %d bytes over the queue's byte budget: %w", channel, len(payload), ErrQueueFull)
+	}
 	select {
 	case p.queue <- it:
 	case <-p.stop:
+		p.unbook(len(payload))
 		return ErrClosed
 	default:
+		p.unbook(len(payload))
 		// A request behind a full queue would only wait for its own
 		// timeout: fail now.
 		p.stats.publishDropped.Add(1)
@@ -209,6 +250,7 @@ func (p *publisher) flush() {
 		}
 		if ctx.Err() != nil {
 			for _, it := range batch {
+				p.unbook(len(it.payload))
 				p.stats.publishDropped.Add(1)
 				p.obs.Dropped(it.nsp, it.kind, sioredis.DropClosing)
 				if it.done != nil {
@@ -257,6 +299,7 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 	}
 	now := time.Now()
 	for i, it := range batch {
+		p.unbook(len(it.payload))
 		err := errs[i]
 		d := now.Sub(it.queued)
 		if err != nil {

@@ -75,6 +75,7 @@ type pendingRequest struct {
 	sockets   []protocol.SocketInfo
 	rooms     []string
 	values    []any
+	tooLarge  int // fetchSockets answers marked too large
 	done      chan struct{}
 	finished  bool
 }

@@ -163,18 +163,21 @@ func (a *Adapter) holdStream(ctx context.Context, w *streamsWire, offset string)
 		r.mu.Lock()
 		if compareIDs(r.pos, offset) >= 0 {
 			h.pos = r.pos
-			ok := a.inbox.push(inbound{channel: w.stream, handle: func(a *Adapter, _ []byte) {
-				close(reached)
-				t := time.NewTimer(a.holdBound())
-				defer t.Stop()
-				select {
-				case <-released:
-				case <-t.C:
-					a.log.warn("restore-hold", "a restored socket did not connect in time; live delivery resumed without it",
-						"nsp", a.name, "after", a.holdBound())
-				case <-a.stop:
-				}
-			}})
+			ok := a.inbox.reserve(0) == inboxRoom
+			if ok {
+				a.inbox.push(inbound{channel: w.stream, handle: func(a *Adapter, _ []byte) {
+					close(reached)
+					t := time.NewTimer(a.holdBound())
+					defer t.Stop()
+					select {
+					case <-released:
+					case <-t.C:
+						a.log.warn("restore-hold", "a restored socket did not connect in time; live delivery resumed without it",
+							"nsp", a.name, "after", a.holdBound())
+					case <-a.stop:
+					}
+				}})
+			}
 			r.mu.Unlock()
 			if !ok {
 				return nil, fmt.Errorf("namespace inbox full: %w", ErrQueueFull)

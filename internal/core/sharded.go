@@ -89,7 +89,7 @@ func (w *shardedWire) publishBroadcast(p protocol.Packet, opts protocol.Options,
 		return err
 	}
 	ch := w.bcastChan
-	if ackID == "" {
+	if ackID == "" && (len(opts.Rooms) != 1 || w.roomAllowed(opts.Rooms[0])) {
 		ch = protocol.ShardedBroadcastChannel(w.a.cfg().Key, w.a.name, opts.Rooms, w.mode)
 	}
 	w.a.pub.fireAndForget(w.a.name, KindBroadcast.String(), true, ch, payload)
@@ -141,6 +141,11 @@ func (w *shardedWire) reply(to string, r *reply) {
 		return
 	}
 	payload, err := w.encode(m)
+	if err == nil {
+		payload, err = w.a.boundAnswer(r.kind, r.id, payload, len(r.sockets), func() ([]byte, error) {
+			return w.encode(&protocol.Envelope{Type: m.Type, RequestID: r.id, TooLarge: true})
+		})
+	}
 	if err != nil {
 		w.a.log.warn("encode", "response not published", "nsp", w.a.name, "err", err)
 		return
@@ -178,12 +183,15 @@ func (w *shardedWire) onMessage(m *redis.Message) {
 		w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
 		return
 	}
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onEnvelope})
+	w.a.enqueue(m, w.onEnvelope, 0)
 }
 
 // onPrivateMessage handles answers on the subscriber goroutine (see
 // Adapter.onReply).
 func (w *shardedWire) onPrivateMessage(m *redis.Message) {
+	if w.a.oversized(m) {
+		return
+	}
 	msg, err := protocol.DecodeEnvelope([]byte(m.Payload))
 	if err != nil {
 		w.a.decodeError(m.Channel, err)
@@ -259,17 +267,25 @@ func (w *shardedWire) onResponse(m *protocol.Envelope) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.a.onReply(&reply{kind: kind, id: m.RequestID, from: m.UID, sockets: m.Sockets, value: m.Value, count: m.ClientCount})
+	w.a.onReply(&reply{kind: kind, id: m.RequestID, from: m.UID, sockets: m.Sockets, value: m.Value, count: m.ClientCount, tooLarge: m.TooLarge})
 }
 
 // --- room channels (dynamic modes) ---
+
+// roomAllowed applies the room filter (Config.RoomFilter): a refused room
+// gets no channel, and this server publishes its broadcasts on the main
+// channel, as in static mode.
+func (w *shardedWire) roomAllowed(room string) bool {
+	f := w.a.cfg().RoomFilter
+	return f == nil || f(room)
+}
 
 // onRoomMessage handles a message from a room channel. Node publishes only
 // broadcasts without acknowledgement there; anything else is dropped, so a
 // room named after a server's uid (its channel is that server's private
 // channel) cannot make the server handle its answers twice.
 func (w *shardedWire) onRoomMessage(m *redis.Message) {
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onRoomEnvelope})
+	w.a.enqueue(m, w.onRoomEnvelope, KindBroadcast)
 }
 
 func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {
@@ -291,6 +307,10 @@ func (w *shardedWire) onRoomEnvelope(a *Adapter, payload []byte) {
 // to(goSocketId) arrives on P#N#<goSocketId>#, and the Go server must listen
 // there. The cost is one sharded subscription per connected Go socket.
 func (w *shardedWire) wantsChannel(room string) bool {
+	if !w.roomAllowed(room) {
+		w.a.stats.roomsFiltered.Add(1)
+		return false
+	}
 	switch w.mode {
 	case protocol.DynamicPrivateMode:
 		return true

@@ -316,7 +316,7 @@ func (w *streamsWire) onMessage(m *redis.Message) {
 		w.a.onHeartbeatPayload(m.Channel, []byte(m.Payload))
 		return
 	}
-	w.a.enqueue(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: w.onEnvelope})
+	w.a.enqueue(m, w.onEnvelope, 0)
 }
 
 // onPrivateMessage handles answers on the subscriber goroutine (see
@@ -346,14 +346,17 @@ func (w *streamsWire) onEnvelope(a *Adapter, payload []byte) {
 // onEntry receives a stream entry of this namespace, on the reader
 // goroutine; it is decoded and applied on the worker.
 func (w *streamsWire) onEntry(id string, values map[string]any) {
-	w.a.enqueue(inbound{channel: w.stream, handle: func(a *Adapter, _ []byte) {
+	// The data field stands for the entry in the inbox's byte budget and
+	// size limit; the handler decodes the fields themselves.
+	data, _ := values["data"].(string)
+	w.a.enqueue(&redis.Message{Channel: w.stream, Payload: data}, func(a *Adapter, _ []byte) {
 		m, err := protocol.DecodeStreamEntry(values)
 		if err != nil {
 			a.decodeError(w.stream, err)
 			return
 		}
 		applyEnvelope(a, m, id)
-	}})
+	}, 0)
 }
 
 // applyEnvelope applies another server's envelope on the worker; offset is

@@ -4,7 +4,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sioredis/sioredis"
+	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // The namespace worker: one goroutine per namespace applies the messages
@@ -23,36 +26,58 @@ type inbound struct {
 const inboxKeep = 64
 
 // inbox queues the messages of one namespace for its worker. It holds at
-// most limit messages (queued or taken but not yet applied); further ones
-// are refused. Its memory follows its use: an idle namespace holds no
-// buffer, so thousands of dynamic namespaces cost little.
+// most limit messages and limitBytes of payload (queued or taken but not
+// yet applied); further ones are refused before their payload is copied.
+// Its memory follows its use: an idle namespace holds no buffer, so
+// thousands of dynamic namespaces cost little.
 type inbox struct {
-	mu      sync.Mutex
-	queued  []inbound
-	pending int // queued plus taken but not yet applied
-	limit   int
-	ready   chan struct{} // holds a token while messages are queued
+	mu           sync.Mutex
+	queued       []inbound
+	pending      int // queued plus taken but not yet applied
+	pendingBytes int
+	limit        int
+	limitBytes   int           // <= 0: no byte budget
+	ready        chan struct{} // holds a token while messages are queued
 }
 
-func newInbox(limit int) *inbox {
-	return &inbox{limit: limit, ready: make(chan struct{}, 1)}
+func newInbox(limit, limitBytes int) *inbox {
+	return &inbox{limit: limit, limitBytes: limitBytes, ready: make(chan struct{}, 1)}
 }
 
-// push queues m, or reports false when the inbox is full.
-func (q *inbox) push(m inbound) bool {
+// inboxFull tells why reserve refused a message.
+type inboxFull int
+
+const (
+	inboxRoom  inboxFull = iota // accepted
+	inboxCount                  // limit messages pending
+	inboxBytes                  // limitBytes pending
+)
+
+// reserve books room for a message of size bytes; push must follow a
+// successful reservation.
+func (q *inbox) reserve(size int) inboxFull {
 	q.mu.Lock()
-	if q.pending >= q.limit {
-		q.mu.Unlock()
-		return false
+	defer q.mu.Unlock()
+	switch {
+	case q.pending >= q.limit:
+		return inboxCount
+	case q.limitBytes > 0 && q.pendingBytes+size > q.limitBytes:
+		return inboxBytes
 	}
 	q.pending++
+	q.pendingBytes += size
+	return inboxRoom
+}
+
+// push queues m, whose room was reserved.
+func (q *inbox) push(m inbound) {
+	q.mu.Lock()
 	q.queued = append(q.queued, m)
 	q.mu.Unlock()
 	select {
 	case q.ready <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // take returns the queued messages in order and queues further ones in
@@ -72,10 +97,11 @@ func (q *inbox) depth() int {
 	return q.pending
 }
 
-// applied records that one taken message has been handled.
-func (q *inbox) applied() {
+// applied records that one taken message of size bytes has been handled.
+func (q *inbox) applied(size int) {
 	q.mu.Lock()
 	q.pending--
+	q.pendingBytes -= size
 	q.mu.Unlock()
 }
 
@@ -92,7 +118,7 @@ type worker struct {
 }
 
 func (a *Adapter) startWorker() {
-	a.inbox = newInbox(a.cfg().InboxSize)
+	a.inbox = newInbox(a.cfg().InboxSize, a.cfg().InboxBytes)
 	a.stop = make(chan struct{})
 	a.done = make(chan struct{})
 	go a.work()
@@ -119,7 +145,7 @@ func (a *Adapter) work() {
 			a.busy.Store(true)
 			a.safely(m.channel, func() { m.handle(a, m.payload) })
 			a.busy.Store(false)
-			a.inbox.applied()
+			a.inbox.applied(len(m.payload))
 		}
 		spare = batch[:0]
 		if cap(spare) > inboxKeep {
@@ -149,18 +175,47 @@ func (a *Adapter) safely(channel string, fn func()) {
 	fn()
 }
 
-// enqueue hands a received message to the namespace worker.
-func (a *Adapter) enqueue(m inbound) {
+// enqueue hands a received message to the namespace worker; kind is the
+// operation when the channel tells (else 0), for the drop count. The size
+// checks come before the payload is copied out of go-redis' string: a
+// message over protocol.MaxMessageSize, or one the inbox's byte budget
+// cannot hold, costs no copy.
+func (a *Adapter) enqueue(m *redis.Message, handle func(*Adapter, []byte), kind Kind) {
 	if a.closed.Load() {
 		return
 	}
-	if !a.inbox.push(m) {
-		a.stats.dropped.Add(1)
-		kind := unknownKind
-		if m.kind != 0 {
-			kind = m.kind.String()
-		}
-		a.hub.obs.Dropped(a.name, kind, sioredis.DropInboxFull)
-		a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.channel)
+	if a.oversized(m) {
+		return
 	}
+	full := a.inbox.reserve(len(m.Payload))
+	if full == inboxRoom {
+		a.inbox.push(inbound{channel: m.Channel, payload: []byte(m.Payload), handle: handle, kind: kind})
+		return
+	}
+	a.stats.dropped.Add(1)
+	name := unknownKind
+	if kind != 0 {
+		name = kind.String()
+	}
+	a.hub.obs.Dropped(a.name, name, sioredis.DropInboxFull)
+	if full == inboxBytes {
+		a.stats.inboxBytesDropped.Add(1)
+		a.log.warn("inbox-bytes", "namespace inbox holds its byte budget, message dropped",
+			"nsp", a.name, "channel", m.Channel, "bytes", len(m.Payload), "budget", a.cfg().InboxBytes)
+		return
+	}
+	a.log.warn("inbox-full", "namespace cannot keep up, message dropped", "nsp", a.name, "channel", m.Channel)
+}
+
+// oversized drops (counting and logging) a message larger than any
+// decoder accepts, before anything copies it.
+func (a *Adapter) oversized(m *redis.Message) bool {
+	if len(m.Payload) <= protocol.MaxMessageSize {
+		return false
+	}
+	a.stats.dropped.Add(1)
+	a.stats.inboxBytesDropped.Add(1)
+	a.log.warn("oversized", "message over the size limit dropped",
+		"nsp", a.name, "channel", m.Channel, "bytes", len(m.Payload), "limit", protocol.MaxMessageSize)
+	return true
 }

@@ -292,7 +292,15 @@ type Response struct {
 	// twice as fast to decode for fetchSockets answers and keeps binary and
 	// dates. The default is JSON, as Node writes.
 	Msgpack bool
+	// TooLarge marks a REMOTE_FETCH answer sent without its sockets because
+	// they exceeded the answerer's limit. It travels as the key
+	// TooLargeKey, which Node ignores (it sees an empty answer).
+	TooLarge bool
 }
+
+// TooLargeKey is the key of the mark of a fetchSockets answer whose
+// sockets were left out for exceeding the answerer's limit.
+const TooLargeKey = "sioredisTooLarge"
 
 // EncodeResponse encodes a response the way Node does for its Type:
 // ALL_ROOMS {requestId, rooms}, REMOTE_FETCH {requestId, sockets},
@@ -313,6 +321,9 @@ func EncodeResponse(r *Response) ([]byte, error) {
 			return nil, err
 		}
 		o = obj{{"requestId", r.RequestID}, {"sockets", socks}}
+		if r.TooLarge {
+			o = append(o, kv{TooLargeKey, true})
+		}
 	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
 		o = obj{{"requestId", r.RequestID}}
 	case RequestServerSideEmit:
@@ -394,6 +405,7 @@ func DecodeResponse(payload []byte) (*Response, error) {
 	}
 	r.Data = m["data"]
 	r.Ack = m["packet"]
+	r.TooLarge, _ = m[TooLargeKey].(bool)
 	if n, ok, err := optInt(m, "clientCount"); err != nil {
 		return nil, err
 	} else if ok {

@@ -78,6 +78,10 @@ type Envelope struct {
 	// Msgpack sends the envelope as msgpack even without binary (Node
 	// decodes either; see Response.Msgpack).
 	Msgpack bool
+	// TooLarge marks a FETCH_SOCKETS_RESPONSE sent without its sockets
+	// because they exceeded the answerer's limit (see
+	// Response.TooLarge).
+	TooLarge bool
 	// Member is what a Go server announces in its heartbeats (1, 2); nil
 	// when the heartbeat carries no data (Node's ClusterAdapterWithHeartbeat
 	// sends none).
@@ -156,6 +160,9 @@ func envelopeData(m *Envelope) (data obj, binaryCapable bool, err error) {
 			return nil, false, err
 		}
 		data = obj{{"requestId", m.RequestID}, {"sockets", socks}}
+		if m.TooLarge {
+			data = append(data, kv{TooLargeKey, true})
+		}
 	case MsgServerSideEmit:
 		binaryCapable = true
 		emit, err := ToWire(m.EmitData)
@@ -290,6 +297,7 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 		if socks.present {
 			m.Sockets = socks.infos
 		}
+		m.TooLarge, _ = d[TooLargeKey].(bool)
 	case MsgServerSideEmit:
 		m.EmitData, err = decodeEventData(d["packet"], "server-side emit packet")
 	case MsgServerSideEmitResponse, MsgBroadcastAck:

@@ -58,6 +58,9 @@ type EncodedHandshake struct {
 	msgpack rawMsgpack
 }
 
+// Len is the encoded size in bytes.
+func (e *EncodedHandshake) Len() int { return len(e.msgpack) }
+
 // rawMsgpack is an already encoded msgpack value, written verbatim.
 type rawMsgpack []byte
 

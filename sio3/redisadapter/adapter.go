@@ -25,12 +25,13 @@ type Adapter struct {
 	socket.Adapter // the in-memory adapter: local rooms
 
 	core       *core.Adapter
+	cfg        core.Config // the builder's options
 	name       string
 	handshakes handshakeCache // encoded handshakes of local sockets (fetchSockets)
 }
 
 func newAdapter(b *Builder, nsp socket.Namespace) *Adapter {
-	a := &Adapter{Adapter: socket.MakeAdapter(), name: nsp.Name()}
+	a := &Adapter{Adapter: socket.MakeAdapter(), name: nsp.Name(), cfg: b.hub.Config()}
 	a.Prototype(a)
 	a.Construct(nsp)
 	a.core = b.hub.NewAdapter(a.name, local{a})

@@ -39,10 +39,7 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 		id, src := d.Id(), d.Handshake()
 		e, ok := c.m[id]
 		if !ok || e.src != src {
-			e = cachedHandshake{src: src, hs: handshakeOf(d)}
-			// An encoding error is left to the answer's encoder, which
-			// reports it.
-			e.enc, _ = protocol.EncodeHandshake(e.hs)
+			e = a.publishedHandshake(d)
 			c.m[id] = e
 			// Drop it again if the socket left in the meantime: its forget
 			// may have run before the entry existed.
