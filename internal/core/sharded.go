@@ -201,7 +201,7 @@ func (w *shardedWire) onPrivateMessage(m *redis.Message) {
 		w.a.stats.ignored.Add(1)
 		return
 	}
-	w.onResponse(msg)
+	applyResponse(w.a, msg)
 }
 
 // messageKinds maps ClusterAdapter message types to the operations.
@@ -230,45 +230,7 @@ func (w *shardedWire) onEnvelope(a *Adapter, payload []byte) {
 }
 
 // handleEnvelope applies a decoded message from the main or a room channel.
-func (w *shardedWire) handleEnvelope(a *Adapter, m *protocol.Envelope) {
-	if m.UID == a.uid || m.Nsp != a.name {
-		a.stats.ignored.Add(1)
-		return
-	}
-	if m.Type.IsResponse() {
-		w.onResponse(m)
-		return
-	}
-	kind, ok := messageKinds[m.Type]
-	if !ok {
-		a.stats.ignored.Add(1)
-		return
-	}
-	req := &request{kind: kind, from: m.UID, opts: m.Opts, rooms: m.Rooms, close: m.Close, data: m.EmitData}
-	switch kind {
-	case KindBroadcast:
-		req.packet = m.Packet
-		if m.HasRequestID {
-			req.id = m.RequestID
-		}
-	case KindServerSideEmit:
-		if m.HasRequestID {
-			req.id, req.withAck = m.RequestID, true
-		}
-	default:
-		req.id = m.RequestID
-	}
-	a.onRequest(req)
-}
-
-func (w *shardedWire) onResponse(m *protocol.Envelope) {
-	kind, ok := messageKinds[m.Type]
-	if !ok {
-		w.a.stats.ignored.Add(1)
-		return
-	}
-	w.a.onReply(&reply{kind: kind, id: m.RequestID, from: m.UID, sockets: m.Sockets, value: m.Value, count: m.ClientCount, tooLarge: m.TooLarge})
-}
+func (w *shardedWire) handleEnvelope(a *Adapter, m *protocol.Envelope) { applyEnvelope(a, m, "") }
 
 // --- room channels (dynamic modes) ---
 
