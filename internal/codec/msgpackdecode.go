@@ -1,59 +1,53 @@
-package protocol
+package codec
 
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"sync"
-
-	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// MaxMessageSize is the largest payload a decoder accepts (16 MiB). Bigger
-// messages are rejected before any parsing: pub/sub payloads of Socket.IO
-// events are small, and a decoded byte can cost tens of bytes of Go memory
-// (the value budget caps the total).
-const MaxMessageSize = 16 << 20
+// The msgpack type codes the decoder names (the fix ranges are tested
+// inline).
+const (
+	mpNil      = 0xc0
+	mpFalse    = 0xc2
+	mpTrue     = 0xc3
+	mpBin8     = 0xc4
+	mpBin16    = 0xc5
+	mpBin32    = 0xc6
+	mpExt8     = 0xc7
+	mpExt16    = 0xc8
+	mpExt32    = 0xc9
+	mpFloat    = 0xca
+	mpDouble   = 0xcb
+	mpUint8    = 0xcc
+	mpUint16   = 0xcd
+	mpUint32   = 0xce
+	mpUint64   = 0xcf
+	mpInt8     = 0xd0
+	mpInt16    = 0xd1
+	mpInt32    = 0xd2
+	mpInt64    = 0xd3
+	mpFixExt1  = 0xd4
+	mpFixExt2  = 0xd5
+	mpFixExt4  = 0xd6
+	mpFixExt8  = 0xd7
+	mpFixExt16 = 0xd8
+	mpStr8     = 0xd9
+	mpStr16    = 0xda
+	mpStr32    = 0xdb
+	mpArray16  = 0xdc
+	mpArray32  = 0xdd
+	mpMap16    = 0xde
+	mpMap32    = 0xdf
+)
 
-// MaxDepth bounds the nesting of arrays and maps in a decoded message and in
-// a value being encoded.
-const MaxDepth = 100
-
-// ErrMalformed is wrapped by every decoding error: the payload is not a
-// message of the expected shape.
-var ErrMalformed = errors.New("sioredis: malformed message")
-
-var encPool = sync.Pool{New: func() any {
-	buf := new(bytes.Buffer)
-	enc := msgpack.NewEncoder(buf)
-	configureEncoder(enc)
-	return &pooledEncoder{buf: buf, enc: enc}
-}}
-
-type pooledEncoder struct {
-	buf *bytes.Buffer
-	enc *msgpack.Encoder
-}
-
-// configureEncoder makes vmihailenco/msgpack (used for values that are not
-// wire trees, see appendMsgpackFallback) write what notepack.io writes:
-// the smallest integer form, integral floats as integers, float64 otherwise,
-// and Go structs with their json tags.
-func configureEncoder(enc *msgpack.Encoder) {
-	enc.UseCompactInts(true)
-	enc.UseCompactFloats(true)
-	enc.SetCustomStructTag("json")
-	enc.SetOmitEmpty(false)
-}
-
-// unmarshalMsgpack decodes an untrusted msgpack payload into a normalized
+// UnmarshalMsgpack decodes an untrusted msgpack payload into a normalized
 // value tree in one pass. Every length header is checked against the bytes
 // that remain before anything is allocated, nesting is bounded by MaxDepth
 // and the total number of values by a budget (see decodeBudget).
-func unmarshalMsgpack(b []byte) (any, error) {
+func UnmarshalMsgpack(b []byte) (any, error) {
 	if len(b) > MaxMessageSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(b), MaxMessageSize)
 	}
@@ -67,16 +61,6 @@ func unmarshalMsgpack(b []byte) (any, error) {
 	}
 	return v, nil
 }
-
-// decodeBudget bounds what one message may decode into, so that a payload
-// made of tiny containers cannot turn MaxMessageSize bytes into gigabytes of
-// Go values. A scalar costs 1, an array 1 plus its elements, a map
-// mapCost plus 2 per entry (a Go map costs about 16 times a scalar). It
-// allows millions of values, far more than any Socket.IO event carries.
-const (
-	decodeBudget = 1 << 22
-	mapCost      = 16
-)
 
 // smallNumbers holds the boxed float64 values of the fixints, 0..127 then
 // -32..-1, so that decoding them allocates nothing.
@@ -174,14 +158,14 @@ func (d *mpDecoder) value(depth int) (any, error) {
 	var n int
 	var err error
 	switch c {
-	case msgpcode.Nil:
+	case mpNil:
 		return nil, nil
-	case msgpcode.False:
+	case mpFalse:
 		return false, nil
-	case msgpcode.True:
+	case mpTrue:
 		return true, nil
-	case msgpcode.Bin8, msgpcode.Bin16, msgpcode.Bin32:
-		if n, err = d.length(1 << (c - msgpcode.Bin8)); err != nil {
+	case mpBin8, mpBin16, mpBin32:
+		if n, err = d.length(1 << (c - mpBin8)); err != nil {
 			return nil, err
 		}
 		p, err := d.take(n)
@@ -189,82 +173,82 @@ func (d *mpDecoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		return bytes.Clone(p), nil
-	case msgpcode.Str8, msgpcode.Str16, msgpcode.Str32:
-		if n, err = d.length(1 << (c - msgpcode.Str8)); err != nil {
+	case mpStr8, mpStr16, mpStr32:
+		if n, err = d.length(1 << (c - mpStr8)); err != nil {
 			return nil, err
 		}
 		return d.str(n)
-	case msgpcode.Array16, msgpcode.Array32:
-		if n, err = d.length(2 << (c - msgpcode.Array16)); err != nil {
+	case mpArray16, mpArray32:
+		if n, err = d.length(2 << (c - mpArray16)); err != nil {
 			return nil, err
 		}
 		return d.arrayOf(n, depth)
-	case msgpcode.Map16, msgpcode.Map32:
-		if n, err = d.length(2 << (c - msgpcode.Map16)); err != nil {
+	case mpMap16, mpMap32:
+		if n, err = d.length(2 << (c - mpMap16)); err != nil {
 			return nil, err
 		}
 		return d.mapOf(n, depth)
-	case msgpcode.Float:
+	case mpFloat:
 		p, err := d.take(4)
 		if err != nil {
 			return nil, err
 		}
 		return jsonNumber(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
-	case msgpcode.Double:
+	case mpDouble:
 		p, err := d.take(8)
 		if err != nil {
 			return nil, err
 		}
 		return jsonNumber(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
-	case msgpcode.Uint8, msgpcode.Int8:
+	case mpUint8, mpInt8:
 		p, err := d.take(1)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int8 {
+		if c == mpInt8 {
 			return float64(int8(p[0])), nil
 		}
 		if p[0] <= 0x7f {
 			return smallNumbers[p[0]], nil
 		}
 		return float64(p[0]), nil
-	case msgpcode.Uint16, msgpcode.Int16:
+	case mpUint16, mpInt16:
 		p, err := d.take(2)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int16 {
+		if c == mpInt16 {
 			return float64(int16(binary.BigEndian.Uint16(p))), nil
 		}
 		return float64(binary.BigEndian.Uint16(p)), nil
-	case msgpcode.Uint32, msgpcode.Int32:
+	case mpUint32, mpInt32:
 		p, err := d.take(4)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int32 {
+		if c == mpInt32 {
 			return float64(int32(binary.BigEndian.Uint32(p))), nil
 		}
 		return float64(binary.BigEndian.Uint32(p)), nil
-	case msgpcode.Uint64, msgpcode.Int64:
+	case mpUint64, mpInt64:
 		p, err := d.take(8)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int64 {
+		if c == mpInt64 {
 			return float64(int64(binary.BigEndian.Uint64(p))), nil
 		}
 		return float64(binary.BigEndian.Uint64(p)), nil
-	case msgpcode.FixExt4:
+	case mpFixExt4:
 		return d.ext(4)
-	case msgpcode.FixExt8:
+	case mpFixExt8:
 		return d.ext(8)
-	case msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
-		if n, err = d.length(1 << (c - msgpcode.Ext8)); err != nil {
+	case mpExt8, mpExt16, mpExt32:
+		if n, err = d.length(1 << (c - mpExt8)); err != nil {
 			return nil, err
 		}
 		return d.ext(n)
-	case msgpcode.FixExt1, msgpcode.FixExt2, msgpcode.FixExt16:
+	case mpFixExt1, mpFixExt2, mpFixExt16:
 		return nil, fmt.Errorf("%w: unsupported msgpack extension", ErrMalformed)
 	}
 	return nil, fmt.Errorf("%w: invalid msgpack code 0x%02x", ErrMalformed, c)
@@ -339,12 +323,12 @@ func (d *mpDecoder) key(depth int) (string, error) {
 			return internKey(p), nil
 		}
 		switch d.b[d.off] {
-		case msgpcode.FixExt4, msgpcode.FixExt8, msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
+		case mpFixExt4, mpFixExt8, mpExt8, mpExt16, mpExt32:
 			return "", fmt.Errorf("%w: map key is an extension", ErrMalformed)
-		case msgpcode.Float, msgpcode.Double:
+		case mpFloat, mpDouble:
 			// NaN and Infinity keys keep their JavaScript names.
 			size := 4
-			if d.b[d.off] == msgpcode.Double {
+			if d.b[d.off] == mpDouble {
 				size = 8
 			}
 			if err := d.spend(1); err != nil {
@@ -356,9 +340,9 @@ func (d *mpDecoder) key(depth int) (string, error) {
 				return "", err
 			}
 			if size == 4 {
-				return jsNumberString(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
+				return FormatNumber(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
 			}
-			return jsNumberString(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
+			return FormatNumber(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
 		}
 	}
 	k, err := d.value(depth)
@@ -393,74 +377,4 @@ func (d *mpDecoder) ext(n int) (any, error) {
 	default:
 		return jsTimestamp(int64(binary.BigEndian.Uint64(p[4:])), int64(binary.BigEndian.Uint32(p))), nil
 	}
-}
-
-// internKey returns the protocol's own key names without allocating.
-func internKey(p []byte) string {
-	if k := protocolKey(p); k != "" {
-		return k
-	}
-	return string(p)
-}
-
-// protocolKey returns the key names of the protocol as constants, "" for
-// any other name.
-func protocolKey(p []byte) string {
-	switch string(p) {
-	case "type":
-		return "type"
-	case "data":
-		return "data"
-	case "nsp":
-		return "nsp"
-	case "uid":
-		return "uid"
-	case "rooms":
-		return "rooms"
-	case "except":
-		return "except"
-	case "flags":
-		return "flags"
-	case "opts":
-		return "opts"
-	case "packet":
-		return "packet"
-	case "requestId":
-		return "requestId"
-	case "volatile":
-		return "volatile"
-	case "compress":
-		return "compress"
-	case "timeout":
-		return "timeout"
-	case "expectSingleResponse":
-		return "expectSingleResponse"
-	case "clientCount":
-		return "clientCount"
-	case "sockets":
-		return "sockets"
-	case "id":
-		return "id"
-	case "handshake":
-		return "handshake"
-	case "headers":
-		return "headers"
-	case "time":
-		return "time"
-	case "address":
-		return "address"
-	case "xdomain":
-		return "xdomain"
-	case "secure":
-		return "secure"
-	case "issued":
-		return "issued"
-	case "url":
-		return "url"
-	case "query":
-		return "query"
-	case "auth":
-		return "auth"
-	}
-	return ""
 }

@@ -1,4 +1,4 @@
-package protocol
+package codec
 
 import (
 	"bytes"
@@ -6,30 +6,28 @@ import (
 	"encoding/json"
 )
 
-// PeekRequestID reads the requestId of a classic response without decoding
-// the rest of it, so that a server can drop the answers meant for other
-// servers (every server receives every response on the shared channel) at a
-// fraction of the cost of a full decode. It only looks at the first few
-// scalar-valued keys, where Node and Go put requestId; ok is false when it
-// cannot tell, and the caller then decodes the message in full.
-func PeekRequestID(payload []byte) (id string, ok bool) {
+// PeekString reads the string value of key in the object a msgpack or JSON
+// payload holds, without decoding the rest of it: a server drops the
+// answers meant for other servers at a fraction of the cost of a full
+// decode. It only looks at the first within keys, and only past
+// scalar-valued ones; ok is false when it cannot tell, and the caller then
+// decodes the message in full.
+func PeekString(payload []byte, key string, within int) (s string, ok bool) {
 	if len(payload) == 0 {
 		return "", false
 	}
 	if payload[0] == '{' {
-		return peekJSON(payload)
+		return peekJSON(payload, key, within)
 	}
-	return peekMsgpack(payload)
+	return peekMsgpack(payload, key, within)
 }
 
-const peekKeys = 3
-
-func peekJSON(payload []byte) (string, bool) {
+func peekJSON(payload []byte, key string, within int) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return "", false
 	}
-	for i := 0; i < peekKeys && dec.More(); i++ {
+	for i := 0; i < within && dec.More(); i++ {
 		k, err := dec.Token()
 		if err != nil {
 			return "", false
@@ -41,7 +39,7 @@ func peekJSON(payload []byte) (string, bool) {
 		if _, isDelim := v.(json.Delim); isDelim {
 			return "", false
 		}
-		if k == "requestId" {
+		if k == key {
 			s, isString := v.(string)
 			return s, isString
 		}
@@ -49,7 +47,7 @@ func peekJSON(payload []byte) (string, bool) {
 	return "", false
 }
 
-func peekMsgpack(b []byte) (string, bool) {
+func peekMsgpack(b []byte, key string, within int) (string, bool) {
 	n, off := 0, 1
 	switch c := b[0]; {
 	case c >= 0x80 && c <= 0x8f:
@@ -59,12 +57,12 @@ func peekMsgpack(b []byte) (string, bool) {
 	default:
 		return "", false
 	}
-	for i := 0; i < n && i < peekKeys; i++ {
+	for i := 0; i < n && i < within; i++ {
 		k, next, ok := peekStr(b, off)
 		if !ok {
 			return "", false
 		}
-		if k == "requestId" {
+		if k == key {
 			v, _, ok := peekStr(b, next)
 			return v, ok
 		}
