@@ -1,13 +1,5 @@
 package codec
 
-// internKey returns the key names of Socket.IO messages without allocating.
-func internKey(p []byte) string {
-	if k := protocolKey(p); k != "" {
-		return k
-	}
-	return string(p)
-}
-
 // protocolKey returns the key names that Socket.IO messages repeat (those
 // of the adapters' messages and of handshakes) as constants, "" for any
 // other name.

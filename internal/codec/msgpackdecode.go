@@ -56,8 +56,8 @@ func UnmarshalMsgpack(b []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.off != len(b) {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(b)-d.off)
+	if err := d.End(); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -80,10 +80,18 @@ var smallNumbers = func() (t [160]any) {
 // (extension -1) are ISO strings (nil for an invalid Date), arrays are []any
 // and maps map[string]any with keys turned into property names. Other
 // extensions are rejected.
+//
+// It decodes a whole tree (value) or, as the msgpack [Tokens], one value at
+// a time; both count depth and values alike.
 type mpDecoder struct {
 	b      []byte
 	off    int
 	budget int
+	left   []int // Tokens: entries left in each open container
+	// intern shares repeated strings through strs (Tokens: the keys and
+	// values that repeat from socket to socket in one answer).
+	intern bool
+	strs   internTable
 }
 
 func (d *mpDecoder) errEOF() error {
@@ -148,12 +156,21 @@ func (d *mpDecoder) value(depth int) (any, error) {
 		return smallNumbers[c], nil
 	case c >= 0xe0: // negative fixint
 		return smallNumbers[c-0xe0+0x80], nil
-	case c <= 0x8f:
-		return d.mapOf(int(c&0x0f), depth)
-	case c <= 0x9f:
-		return d.arrayOf(int(c&0x0f), depth)
-	case c <= 0xbf:
-		return d.str(int(c & 0x1f))
+	case c <= 0x9f, c >= mpArray16 && c <= mpMap32:
+		n, slots, err := d.container(c)
+		if err != nil {
+			return nil, err
+		}
+		if slots == 1 {
+			return d.arrayOf(n, depth)
+		}
+		return d.mapOf(n, depth)
+	case c <= 0xbf, c >= mpStr8 && c <= mpStr32:
+		p, err := d.str(c)
+		if err != nil {
+			return nil, err
+		}
+		return string(p), nil
 	}
 	var n int
 	var err error
@@ -173,21 +190,6 @@ func (d *mpDecoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		return bytes.Clone(p), nil
-	case mpStr8, mpStr16, mpStr32:
-		if n, err = d.length(1 << (c - mpStr8)); err != nil {
-			return nil, err
-		}
-		return d.str(n)
-	case mpArray16, mpArray32:
-		if n, err = d.length(2 << (c - mpArray16)); err != nil {
-			return nil, err
-		}
-		return d.arrayOf(n, depth)
-	case mpMap16, mpMap32:
-		if n, err = d.length(2 << (c - mpMap16)); err != nil {
-			return nil, err
-		}
-		return d.mapOf(n, depth)
 	case mpFloat:
 		p, err := d.take(4)
 		if err != nil {
@@ -254,22 +256,58 @@ func (d *mpDecoder) value(depth int) (any, error) {
 	return nil, fmt.Errorf("%w: invalid msgpack code 0x%02x", ErrMalformed, c)
 }
 
-func (d *mpDecoder) str(n int) (any, error) {
-	p, err := d.take(n)
-	if err != nil {
-		return nil, err
+// str reads the bytes of the string whose code c (fixstr, str8/16/32) was
+// just read.
+func (d *mpDecoder) str(c byte) ([]byte, error) {
+	n := int(c & 0x1f)
+	if c >= mpStr8 {
+		var err error
+		if n, err = d.length(1 << (c - mpStr8)); err != nil {
+			return nil, err
+		}
 	}
-	return string(p), nil
+	return d.take(n)
+}
+
+// container reads the length of the array (slots 1) or map (slots 2: a key
+// and a value) whose code c was just read, charges a map's weight to the
+// budget, and rejects counts that the remaining bytes (at least one per
+// slot) or the value budget cannot hold.
+func (d *mpDecoder) container(c byte) (n, slots int, err error) {
+	switch {
+	case c <= 0x8f:
+		n, slots = int(c&0x0f), 2
+	case c <= 0x9f:
+		n, slots = int(c&0x0f), 1
+	case c <= mpArray32:
+		slots = 1
+		n, err = d.length(2 << (c - mpArray16))
+	default:
+		slots = 2
+		n, err = d.length(2 << (c - mpMap16))
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if n > (len(d.b)-d.off)/slots {
+		what := "elements"
+		if slots == 2 {
+			what = "entries"
+		}
+		return 0, 0, fmt.Errorf("%w: %d %s announced, %d bytes remain", ErrMalformed, n, what, len(d.b)-d.off)
+	}
+	if slots == 2 {
+		if err := d.spend(mapCost); err != nil {
+			return 0, 0, err
+		}
+	}
+	if slots*n > d.budget {
+		return 0, 0, fmt.Errorf("%w: too many values", ErrMalformed)
+	}
+	return n, slots, nil
 }
 
 func (d *mpDecoder) arrayOf(n, depth int) (any, error) {
-	// Every element takes at least one byte.
-	if n > len(d.b)-d.off {
-		return nil, fmt.Errorf("%w: %d elements announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
-	}
-	if n > d.budget {
-		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
-	}
 	a := make([]any, n)
 	for i := range a {
 		v, err := d.value(depth + 1)
@@ -282,16 +320,6 @@ func (d *mpDecoder) arrayOf(n, depth int) (any, error) {
 }
 
 func (d *mpDecoder) mapOf(n, depth int) (any, error) {
-	// Every entry takes at least two bytes.
-	if n > (len(d.b)-d.off)/2 {
-		return nil, fmt.Errorf("%w: %d entries announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
-	}
-	if err := d.spend(mapCost); err != nil {
-		return nil, err
-	}
-	if 2*n > d.budget {
-		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
-	}
 	m := make(map[string]any, min(n, 1<<10))
 	for range n {
 		k, err := d.key(depth + 1)
@@ -320,7 +348,13 @@ func (d *mpDecoder) key(depth int) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return internKey(p), nil
+			if k := protocolKey(p); k != "" {
+				return k, nil
+			}
+			if d.intern {
+				return d.strs.get(p), nil
+			}
+			return string(p), nil
 		}
 		switch d.b[d.off] {
 		case mpFixExt4, mpFixExt8, mpExt8, mpExt16, mpExt32:
@@ -378,3 +412,100 @@ func (d *mpDecoder) ext(n int) (any, error) {
 		return jsTimestamp(int64(binary.BigEndian.Uint64(p[4:])), int64(binary.BigEndian.Uint32(p))), nil
 	}
 }
+
+// The msgpack Tokens: the same decoder, one value at a time.
+
+// End implements Tokens: nothing may follow the top-level value.
+func (d *mpDecoder) End() error {
+	if d.off != len(d.b) {
+		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b)-d.off)
+	}
+	return nil
+}
+
+// Peek implements Tokens.
+func (d *mpDecoder) Peek() (Kind, error) {
+	if d.off >= len(d.b) {
+		return 0, d.errEOF()
+	}
+	switch c := d.b[d.off]; {
+	case c >= 0x80 && c <= 0x8f, c == mpMap16, c == mpMap32:
+		return KindObject, nil
+	case c >= 0x90 && c <= 0x9f, c == mpArray16, c == mpArray32:
+		return KindArray, nil
+	case c >= 0xa0 && c <= 0xbf, c >= mpStr8 && c <= mpStr32:
+		return KindString, nil
+	case c == mpNil:
+		return KindNull, nil
+	}
+	return KindOther, nil
+}
+
+// token starts a string or container Peek announced: it checks the depth,
+// charges the value and returns its code.
+func (d *mpDecoder) token() (byte, error) {
+	if len(d.left) > MaxDepth {
+		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+	}
+	if err := d.spend(1); err != nil {
+		return 0, err
+	}
+	c := d.b[d.off]
+	d.off++
+	return c, nil
+}
+
+// Str implements Tokens.
+func (d *mpDecoder) Str(known string, intern bool) (string, error) {
+	c, err := d.token()
+	if err != nil {
+		return "", err
+	}
+	p, err := d.str(c)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case string(p) == known:
+		return known, nil
+	case intern:
+		return d.strs.get(p), nil
+	}
+	return string(p), nil
+}
+
+// Value implements Tokens.
+func (d *mpDecoder) Value() (any, error) { return d.value(len(d.left)) }
+
+// EnterArray implements Tokens.
+func (d *mpDecoder) EnterArray() (int, error) { return d.enter() }
+
+// EnterObject implements Tokens.
+func (d *mpDecoder) EnterObject() (int, error) { return d.enter() }
+
+func (d *mpDecoder) enter() (int, error) {
+	c, err := d.token()
+	if err != nil {
+		return 0, err
+	}
+	n, _, err := d.container(c)
+	if err != nil {
+		return 0, err
+	}
+	d.left = append(d.left, n)
+	return n, nil
+}
+
+// More implements Tokens.
+func (d *mpDecoder) More() (bool, error) {
+	top := len(d.left) - 1
+	if d.left[top] == 0 {
+		d.left = d.left[:top]
+		return false, nil
+	}
+	d.left[top]--
+	return true, nil
+}
+
+// Key implements Tokens.
+func (d *mpDecoder) Key() (string, error) { return d.key(len(d.left)) }

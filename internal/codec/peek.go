@@ -48,68 +48,54 @@ func peekJSON(payload []byte, key string, within int) (string, bool) {
 }
 
 func peekMsgpack(b []byte, key string, within int) (string, bool) {
+	// The map header is read by hand: b may be a prefix of the message,
+	// whose counts the decoder would reject.
 	n, off := 0, 1
 	switch c := b[0]; {
 	case c >= 0x80 && c <= 0x8f:
 		n = int(c & 0x0f)
-	case c == 0xde && len(b) >= 3:
+	case c == mpMap16 && len(b) >= 3:
 		n, off = int(binary.BigEndian.Uint16(b[1:])), 3
 	default:
 		return "", false
 	}
+	d := mpDecoder{b: b, off: off, budget: decodeBudget}
 	for i := 0; i < n && i < within; i++ {
-		k, next, ok := peekStr(b, off)
+		k, ok := d.peekStr()
 		if !ok {
 			return "", false
 		}
-		if k == key {
-			v, _, ok := peekStr(b, next)
-			return v, ok
+		if string(k) == key {
+			v, ok := d.peekStr()
+			return string(v), ok
 		}
 		// Skip a scalar value (the type, a count); anything else ends the
 		// peek.
-		if next >= len(b) {
+		switch kind, err := d.Peek(); {
+		case err != nil:
 			return "", false
-		}
-		switch c := b[next]; {
-		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-			off = next + 1
-		case c == 0xcc || c == 0xd0:
-			off = next + 2
-		case c == 0xcd || c == 0xd1:
-			off = next + 3
-		case c == 0xce || c == 0xd2:
-			off = next + 5
-		default:
-			if _, after, ok := peekStr(b, next); ok {
-				off = after
-				continue
+		case kind == KindString:
+			if _, ok := d.peekStr(); !ok {
+				return "", false
 			}
+		case kind == KindOther, kind == KindNull:
+			if _, err := d.value(0); err != nil {
+				return "", false
+			}
+		default:
 			return "", false
 		}
 	}
 	return "", false
 }
 
-// peekStr reads a msgpack string at off.
-func peekStr(b []byte, off int) (s string, next int, ok bool) {
-	if off >= len(b) {
-		return "", 0, false
+// peekStr reads a string; false when the next value is not one.
+func (d *mpDecoder) peekStr() ([]byte, bool) {
+	if k, err := d.Peek(); err != nil || k != KindString {
+		return nil, false
 	}
-	c := b[off]
-	var n int
-	switch {
-	case c >= 0xa0 && c <= 0xbf:
-		n, off = int(c&0x1f), off+1
-	case c == 0xd9 && off+1 < len(b):
-		n, off = int(b[off+1]), off+2
-	case c == 0xda && off+2 < len(b):
-		n, off = int(binary.BigEndian.Uint16(b[off+1:])), off+3
-	default:
-		return "", 0, false
-	}
-	if n > len(b)-off {
-		return "", 0, false
-	}
-	return string(b[off : off+n]), off + n, true
+	c := d.b[d.off]
+	d.off++
+	p, err := d.str(c)
+	return p, err == nil
 }
