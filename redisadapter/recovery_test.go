@@ -114,3 +114,35 @@ func TestRecoveryAcrossServers(t *testing.T) {
 		}
 	})
 }
+
+// TestRecoveryOwnBroadcastsWhileReaderBehind: the server a client comes
+// back to sent the packets it missed itself. Those were delivered locally
+// when emitted (to nobody: the client was away) and its stream reader
+// skips its own entries, so the replay must reach every one of them even
+// while the reader is behind (readCount 1 keeps it behind a burst) and
+// while some are still in the publish queue.
+func TestRecoveryOwnBroadcastsWhileReaderBehind(t *testing.T) {
+	srv := redistest.Start(t)
+	nodes, builders := recoveryNodes(t, srv, 2, 5*time.Second, redisadapter.WithReadCount(1))
+	a, b := nodes[0], nodes[1]
+
+	rc := siotest.DialRaw(t, a.URL, "/", nil, true)
+	rc.Call("join", "r")
+	b.IO.To("r").Emit("tick", 0)
+	ticks(t, rc.ExpectExactly("tick", 1), 0)
+	pid, offset := rc.PID, rc.LastOffset()
+	rc.Drop()
+	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+
+	const missed = 500
+	for i := 1; i <= missed; i++ {
+		b.IO.To("r").Emit("tick", i)
+	}
+	back := siotest.DialRawWith(t, b.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
+	if back.ID != rc.ID {
+		t.Fatalf("came back as %s, want the recovered %s", back.ID, rc.ID)
+	}
+	ticks(t, back.ExpectExactly("tick", missed), 1)
+	b.IO.To("r").Emit("tick", missed+1)
+	ticks(t, back.ExpectExactly("tick", missed+1), 1)
+}

@@ -158,6 +158,16 @@ func (p *publisher) xadd(ctx context.Context, nsp, kind string, args *redis.XAdd
 	return it.id, nil
 }
 
+// syncKind marks sync's PING, which is no message: no counter or observer
+// sees it.
+const syncKind = "sync"
+
+// sync returns once everything queued before it has reached Redis (a PING
+// behind it in the queue is answered).
+func (p *publisher) sync(ctx context.Context) error {
+	return p.wait(ctx, &publishItem{channel: "sync", cmd: []any{"ping"}, done: make(chan error, 1), kind: syncKind, queued: time.Now()})
+}
+
 // wait queues it and waits for Redis's answer.
 func (p *publisher) wait(ctx context.Context, it *publishItem) error {
 	channel, nsp, kind, payload := it.channel, it.nsp, it.kind, it.payload
@@ -301,6 +311,10 @@ func (p *publisher) sendCtx(ctx context.Context, batch []*publishItem) {
 	for i, it := range batch {
 		p.unbook(len(it.payload))
 		err := errs[i]
+		if it.kind == syncKind {
+			it.done <- err
+			continue
+		}
 		d := now.Sub(it.queued)
 		if err != nil {
 			p.stats.publishErrors.Add(1)

@@ -98,11 +98,22 @@ func (a *Adapter) restore(ctx context.Context, w *streamsWire, pid, offset strin
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: restoreSession: %w", err)
 	}
-	at, err := rdb.XRange(ctx, w.stream, offset, offset).Result()
-	if err != nil {
+	// This server's own broadcasts were delivered locally when emitted and
+	// its reader skips them (same uid), so the replay must reach past every
+	// one it queued before now: flush the publish queue, then hold the
+	// namespace no earlier than the stream's last entry.
+	if err := a.pub.sync(ctx); err != nil {
 		return nil, fmt.Errorf("sioredis: restoreSession: %w", deadlineError(err))
 	}
-	if len(at) == 0 {
+	var at, last *redis.XMessageSliceCmd
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		at = p.XRange(ctx, w.stream, offset, offset)
+		last = p.XRevRangeN(ctx, w.stream, "+", "-", 1)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("sioredis: restoreSession: %w", deadlineError(err))
+	}
+	if len(at.Val()) == 0 {
 		return nil, nil // trimmed: Node gives a fresh session too
 	}
 	s, err := protocol.DecodeSession(raw)
@@ -111,10 +122,14 @@ func (a *Adapter) restore(ctx context.Context, w *streamsWire, pid, offset strin
 		return nil, nil
 	}
 
-	// Hold the namespace at a stream position P at or after the client's
-	// offset: the replay is (offset, P], the live delivery takes over
-	// after P once the socket is connected.
-	hold, err := a.holdStream(ctx, w, offset)
+	// Hold the namespace at a stream position P at or after that last
+	// entry: the replay is (offset, P], the live delivery takes over after
+	// P once the socket is connected.
+	target := offset
+	if l := last.Val(); len(l) > 0 && compareIDs(l[0].ID, target) > 0 {
+		target = l[0].ID
+	}
+	hold, err := a.holdStream(ctx, w, target)
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: restoreSession: %w", err)
 	}
@@ -143,7 +158,7 @@ type streamHold struct {
 }
 
 // holdStream waits until the namespace's reader has dispatched the entry
-// at offset, then queues a barrier behind what it dispatched and waits for
+// at offset (or a later one), then queues a barrier behind what it dispatched and waits for
 // the worker to reach it. The worker then waits for release, at most the
 // requests timeout (a socket that never connects must not stall the
 // namespace).
