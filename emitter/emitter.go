@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sioredis/sioredis"
+	"github.com/sioredis/sioredis/internal/codec"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -32,7 +33,7 @@ var (
 	// ErrUnsupportedValue is wrapped by the error returned for an argument
 	// that cannot be put on the wire (a channel, NaN, a function nested in a
 	// map...).
-	ErrUnsupportedValue = protocol.ErrUnsupportedValue
+	ErrUnsupportedValue = codec.ErrUnsupportedValue
 	// ErrInvalidNamespace is wrapped by the error of every call on an
 	// emitter for a namespace whose name contains '#': its channels would
 	// be another namespace's room channels, and servers do not share such
@@ -416,7 +417,7 @@ func eventData(ev string, args []any) ([]any, error) {
 		}
 		data = append(data, a)
 	}
-	w, err := protocol.ToWire(data)
+	w, err := codec.ToWire(data)
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: arguments of %q: %w", ev, err)
 	}

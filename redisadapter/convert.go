@@ -8,19 +8,20 @@ import (
 	"github.com/zishang520/socket.io-go-parser/v2/parser"
 	"github.com/zishang520/socket.io/v2/socket"
 
+	"github.com/sioredis/sioredis/internal/codec"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // Conversion between socket.io v2.5.0's types and the wire forms of
-// internal/protocol, which knows no Socket.IO implementation.
+// internal/protocol and internal/codec, which know no Socket.IO implementation.
 
 // The protocol's Handshake mirrors socket.io v2's field for field, so that a
 // handshake converts without a copy; this fails to compile if they diverge.
 var _ = (*protocol.Handshake)((*socket.Handshake)(nil))
 
-// toWire is protocol.ToWire with engine.io's buffers: *StringBuffer becomes
+// toWire is codec.ToWire with engine.io's buffers: *StringBuffer becomes
 // a string, other buffers binary.
-func toWire(v any) (any, error) { return protocol.ToWireWith(v, engineBuffer) }
+func toWire(v any) (any, error) { return codec.ToWireWith(v, engineBuffer) }
 
 func engineBuffer(v any) (any, bool, error) {
 	switch x := v.(type) {

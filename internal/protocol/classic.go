@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"fmt"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // Broadcast is the classic broadcast message [uid, packet, opts].
@@ -17,19 +19,19 @@ type Broadcast struct {
 // EncodeBroadcast encodes a broadcast as the classic adapter does: a msgpack
 // array with opts keys in the order rooms, except, flags.
 func EncodeBroadcast(b *Broadcast) ([]byte, error) {
-	return marshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutAdapter)})
+	return codec.MarshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutAdapter)})
 }
 
 // EncodeEmitterBroadcast encodes a broadcast as Node's emitter does: opts
 // keys in the order rooms, flags, except.
 func EncodeEmitterBroadcast(b *Broadcast) ([]byte, error) {
-	return marshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutEmitter)})
+	return codec.MarshalMsgpack([]any{b.UID, b.Packet.wire(true), b.Opts.wire(layoutEmitter)})
 }
 
 // DecodeBroadcast decodes a classic broadcast. Extra array elements are
 // ignored, as in Node.
 func DecodeBroadcast(payload []byte) (*Broadcast, error) {
-	v, err := unmarshalMsgpack(payload)
+	v, err := codec.UnmarshalMsgpack(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -38,11 +40,11 @@ func DecodeBroadcast(payload []byte) (*Broadcast, error) {
 		return nil, err
 	}
 	if len(a) < 3 {
-		return nil, fmt.Errorf("%w: broadcast has %d elements, want 3", ErrMalformed, len(a))
+		return nil, fmt.Errorf("%w: broadcast has %d elements, want 3", codec.ErrMalformed, len(a))
 	}
 	uid, ok := a[0].(string)
 	if !ok {
-		return nil, fmt.Errorf("%w: broadcast uid is %s", ErrMalformed, typeName(a[0]))
+		return nil, fmt.Errorf("%w: broadcast uid is %s", codec.ErrMalformed, codec.TypeName(a[0]))
 	}
 	b := &Broadcast{UID: uid}
 	if b.Packet, err = decodePacket(a[1]); err != nil {
@@ -118,79 +120,79 @@ type Request struct {
 // arguments hold binary is sent as msgpack too (Node decodes either), so
 // binary survives the trip.
 func EncodeRequest(r *Request) ([]byte, error) {
-	o := obj{}
+	o := codec.Object{}
 	if r.UID != "" {
-		o = append(o, kv{"uid", r.UID})
+		o = append(o, codec.Member{"uid", r.UID})
 	}
 	withID := func() {
 		if r.RequestID != "" {
-			o = append(o, kv{"requestId", r.RequestID})
+			o = append(o, codec.Member{"requestId", r.RequestID})
 		}
 	}
 	switch r.Type {
 	case RequestSockets:
 		withID()
-		o = append(o, kv{"type", int(r.Type)}, kv{"rooms", stringsToAny(r.Rooms)})
+		o = append(o, codec.Member{"type", int(r.Type)}, codec.Member{"rooms", stringsToAny(r.Rooms)})
 	case RequestAllRooms, RequestRemoteFetch:
 		withID()
-		o = append(o, kv{"type", int(r.Type)})
+		o = append(o, codec.Member{"type", int(r.Type)})
 		if r.Type == RequestRemoteFetch {
-			o = append(o, kv{"opts", r.Opts.wire(layoutNoFlags)})
+			o = append(o, codec.Member{"opts", r.Opts.wire(layoutNoFlags)})
 		}
 	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
 		if r.Legacy {
 			withID()
-			o = append(o, kv{"type", int(r.Type)}, kv{"sid", r.Sid})
+			o = append(o, codec.Member{"type", int(r.Type)}, codec.Member{"sid", r.Sid})
 			if r.Type == RequestRemoteDisconnect {
-				o = append(o, kv{"close", r.Close})
+				o = append(o, codec.Member{"close", r.Close})
 			} else {
-				o = append(o, kv{"room", r.Room})
+				o = append(o, codec.Member{"room", r.Room})
 			}
 			break
 		}
-		o = append(o, kv{"type", int(r.Type)}, kv{"opts", r.Opts.wire(layoutNoFlags)})
+		o = append(o, codec.Member{"type", int(r.Type)}, codec.Member{"opts", r.Opts.wire(layoutNoFlags)})
 		if r.Type == RequestRemoteDisconnect {
-			o = append(o, kv{"close", r.Close})
+			o = append(o, codec.Member{"close", r.Close})
 		} else {
-			o = append(o, kv{"rooms", stringsToAny(r.Rooms)})
+			o = append(o, codec.Member{"rooms", stringsToAny(r.Rooms)})
 		}
 	case RequestServerSideEmit:
 		// The arguments come straight from ServerSideEmit: convert readers,
 		// buffers and structs, and refuse what cannot be sent.
-		data, err := ToWire(r.Data)
+		data, err := codec.ToWire(r.Data)
 		if err != nil {
 			return nil, err
 		}
 		withID()
-		o = append(o, kv{"type", int(r.Type)}, kv{"data", data})
-		if HasBinary(data) {
-			return marshalMsgpack(o)
+		o = append(o, codec.Member{"type", int(r.Type)}, codec.Member{"data", data})
+		if codec.HasBinary(data) {
+			return codec.MarshalMsgpack(o)
 		}
 	case RequestBroadcast:
 		withID()
-		o = append(o, kv{"type", int(r.Type)}, kv{"packet", r.Packet.wire(true)},
-			kv{"opts", r.Opts.wire(layoutAdapter)})
-		return marshalMsgpack(o)
+		o = append(o, codec.Member{"type", int(r.Type)}, codec.Member{"packet", r.Packet.wire(true)},
+			codec.Member{"opts", r.Opts.wire(layoutAdapter)})
+		return codec.MarshalMsgpack(o)
 	default:
 		return nil, fmt.Errorf("sioredis: cannot encode request type %d", r.Type)
 	}
-	return marshalJSON(o)
+	return codec.MarshalJSON(o)
 }
 
 // decodeAny decodes JSON when the first byte is '{', msgpack otherwise.
 func decodeAny(payload []byte) (map[string]any, error) {
 	if len(payload) == 0 {
-		return nil, fmt.Errorf("%w: empty payload", ErrMalformed)
+		return nil, fmt.Errorf("%w: empty payload", codec.ErrMalformed)
 	}
 	if len(payload) > MaxMessageSize {
-		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(payload), MaxMessageSize)
+		return nil, fmt.Errorf("%w: %d bytes exceeds %d", codec.ErrMalformed, len(payload), MaxMessageSize)
 	}
 	var v any
 	var err error
 	if payload[0] == '{' {
-		v, err = unmarshalJSON(payload)
+		v, err = codec.UnmarshalJSON(payload)
 	} else {
-		v, err = unmarshalMsgpack(payload)
+		v, err = codec.UnmarshalMsgpack(payload)
 	}
 	if err != nil {
 		return nil, err
@@ -210,7 +212,7 @@ func DecodeRequest(payload []byte) (*Request, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: request without type", ErrMalformed)
+		return nil, fmt.Errorf("%w: request without type", codec.ErrMalformed)
 	}
 	r := &Request{Type: RequestType(t)}
 	if r.UID, _, err = optString(m, "uid"); err != nil {
@@ -309,57 +311,67 @@ const TooLargeKey = "sioredisTooLarge"
 // packet} as msgpack. Fields Node reads unconditionally are always written.
 // Responses whose values hold binary are sent as msgpack.
 func EncodeResponse(r *Response) ([]byte, error) {
-	var o obj
+	var o codec.Object
 	switch r.Type {
 	case RequestSockets:
-		o = obj{{"requestId", r.RequestID}, {"sockets", stringsToAny(r.SocketIDs)}}
+		o = codec.Object{{"requestId", r.RequestID}, {"sockets", stringsToAny(r.SocketIDs)}}
 	case RequestAllRooms:
-		o = obj{{"requestId", r.RequestID}, {"rooms", stringsToAny(r.Rooms)}}
+		o = codec.Object{{"requestId", r.RequestID}, {"rooms", stringsToAny(r.Rooms)}}
 	case RequestRemoteFetch:
 		socks, err := socketsWire(r.Sockets, r.Msgpack)
 		if err != nil {
 			return nil, err
 		}
-		o = obj{{"requestId", r.RequestID}, {"sockets", socks}}
+		o = codec.Object{{"requestId", r.RequestID}, {"sockets", socks}}
 		if r.TooLarge {
-			o = append(o, kv{TooLargeKey, true})
+			o = append(o, codec.Member{TooLargeKey, true})
 		}
 	case RequestRemoteJoin, RequestRemoteLeave, RequestRemoteDisconnect:
-		o = obj{{"requestId", r.RequestID}}
+		o = codec.Object{{"requestId", r.RequestID}}
 	case RequestServerSideEmit:
-		d, err := ToWire(r.Data)
+		d, err := codec.ToWire(r.Data)
 		if err != nil {
 			return nil, err
 		}
-		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"data", d}}
+		o = codec.Object{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"data", d}}
 	case RequestBroadcastClientCount:
-		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"clientCount", r.ClientCount}}
+		o = codec.Object{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"clientCount", r.ClientCount}}
 	case RequestBroadcastAck:
-		a, err := ToWire(r.Ack)
+		a, err := codec.ToWire(r.Ack)
 		if err != nil {
 			return nil, err
 		}
-		o = obj{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"packet", a}}
+		o = codec.Object{{"type", int(r.Type)}, {"requestId", r.RequestID}, {"packet", a}}
 		if r.UID != "" {
-			o = append(o, kv{"uid", r.UID})
+			o = append(o, codec.Member{"uid", r.UID})
 		}
-		return marshalMsgpack(o)
+		return codec.MarshalMsgpack(o)
 	default:
 		return nil, fmt.Errorf("sioredis: cannot encode response type %d", r.Type)
 	}
 	if r.UID != "" {
-		o = append(o, kv{"uid", r.UID})
+		o = append(o, codec.Member{"uid", r.UID})
 	}
-	if r.Msgpack || HasBinary(o) {
-		return marshalMsgpack(o)
+	if r.Msgpack || codec.HasBinary(o) {
+		return codec.MarshalMsgpack(o)
 	}
-	return marshalJSON(o)
+	return codec.MarshalJSON(o)
+}
+
+// PeekRequestID reads the requestId of a classic response without decoding
+// the rest of it, so that a server can drop the answers meant for other
+// servers (every server receives every response on the shared channel). It
+// looks at the first three keys, where Node and Go put requestId; ok is
+// false when it cannot tell, and the caller then decodes the message in
+// full.
+func PeekRequestID(payload []byte) (id string, ok bool) {
+	return codec.PeekString(payload, "requestId", 3)
 }
 
 // DecodeResponse decodes a classic response (JSON or msgpack). The sockets
 // of a REMOTE_FETCH answer are decoded straight into SocketInfo values.
 func DecodeResponse(payload []byte) (*Response, error) {
-	tr, end, err := newTokenReader(payload)
+	tr, err := codec.NewTokens(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +387,7 @@ func DecodeResponse(payload []byte) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := end(); err != nil {
+	if err := tr.End(); err != nil {
 		return nil, err
 	}
 	r := &Response{Type: -1}
@@ -384,7 +396,7 @@ func DecodeResponse(payload []byte) (*Response, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: response without requestId", ErrMalformed)
+		return nil, fmt.Errorf("%w: response without requestId", codec.ErrMalformed)
 	}
 	r.RequestID = id
 	if r.UID, _, err = optString(m, "uid"); err != nil {
@@ -410,11 +422,11 @@ func DecodeResponse(payload []byte) (*Response, error) {
 		return nil, err
 	} else if ok {
 		if n < 0 {
-			return nil, fmt.Errorf("%w: negative clientCount", ErrMalformed)
+			return nil, fmt.Errorf("%w: negative clientCount", codec.ErrMalformed)
 		}
 		r.ClientCount = n
 	} else if r.Type == RequestBroadcastClientCount {
-		return nil, fmt.Errorf("%w: BROADCAST_CLIENT_COUNT without clientCount", ErrMalformed)
+		return nil, fmt.Errorf("%w: BROADCAST_CLIENT_COUNT without clientCount", codec.ErrMalformed)
 	}
 	return r, nil
 }

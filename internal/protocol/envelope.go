@@ -1,5 +1,7 @@
 package protocol
 
+import "github.com/sioredis/sioredis/internal/codec"
+
 import "fmt"
 
 // MessageType is the ClusterAdapter message code used by the sharded adapter
@@ -114,74 +116,74 @@ func EncodeEnvelope(m *Envelope) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := obj{{"type", int(m.Type)}}
+	env := codec.Object{{"type", int(m.Type)}}
 	if data != nil {
-		env = append(env, kv{"data", data})
+		env = append(env, codec.Member{"data", data})
 	}
-	env = append(env, kv{"uid", m.UID}, kv{"nsp", m.Nsp})
-	if m.Msgpack || (binaryCapable && HasBinary(data)) {
-		return marshalMsgpack(env)
+	env = append(env, codec.Member{"uid", m.UID}, codec.Member{"nsp", m.Nsp})
+	if m.Msgpack || (binaryCapable && codec.HasBinary(data)) {
+		return codec.MarshalMsgpack(env)
 	}
-	return marshalJSON(env)
+	return codec.MarshalJSON(env)
 }
 
 // envelopeData builds the data object of an envelope (nil for the types
 // without data) and tells whether its type may carry binary (3, 8, 9, 10,
 // 12), the types socket.io-adapter and the streams adapter send as msgpack
 // when their data holds binary.
-func envelopeData(m *Envelope) (data obj, binaryCapable bool, err error) {
+func envelopeData(m *Envelope) (data codec.Object, binaryCapable bool, err error) {
 	switch m.Type {
 	case MsgInitialHeartbeat, MsgHeartbeat:
 		if mi := m.Member; mi != nil {
-			data = obj{{"host", mi.Host}, {"version", mi.Version}}
+			data = codec.Object{{"host", mi.Host}, {"version", mi.Version}}
 			if mi.HasCapabilities || mi.Capabilities != nil {
-				data = append(data, kv{"capabilities", stringsToAny(mi.Capabilities)})
+				data = append(data, codec.Member{"capabilities", stringsToAny(mi.Capabilities)})
 			}
-			data = append(data, kv{"startedAt", mi.StartedAt})
+			data = append(data, codec.Member{"startedAt", mi.StartedAt})
 		}
 	case MsgAdapterClose:
 	case MsgBroadcast:
 		binaryCapable = true
-		data = obj{{"packet", m.Packet.wire(false)}}
+		data = codec.Object{{"packet", m.Packet.wire(false)}}
 		if m.RequestID != "" {
-			data = append(data, kv{"requestId", m.RequestID})
+			data = append(data, codec.Member{"requestId", m.RequestID})
 		}
-		data = append(data, kv{"opts", m.Opts.wire(layoutAdapter)})
+		data = append(data, codec.Member{"opts", m.Opts.wire(layoutAdapter)})
 	case MsgSocketsJoin, MsgSocketsLeave:
-		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"rooms", stringsToAny(m.Rooms)}}
+		data = codec.Object{{"opts", m.Opts.wire(layoutAdapter)}, {"rooms", stringsToAny(m.Rooms)}}
 	case MsgDisconnectSockets:
-		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"close", m.Close}}
+		data = codec.Object{{"opts", m.Opts.wire(layoutAdapter)}, {"close", m.Close}}
 	case MsgFetchSockets:
-		data = obj{{"opts", m.Opts.wire(layoutAdapter)}, {"requestId", m.RequestID}}
+		data = codec.Object{{"opts", m.Opts.wire(layoutAdapter)}, {"requestId", m.RequestID}}
 	case MsgFetchSocketsResponse:
 		binaryCapable = true
 		socks, err := socketsWire(m.Sockets, m.Msgpack)
 		if err != nil {
 			return nil, false, err
 		}
-		data = obj{{"requestId", m.RequestID}, {"sockets", socks}}
+		data = codec.Object{{"requestId", m.RequestID}, {"sockets", socks}}
 		if m.TooLarge {
-			data = append(data, kv{TooLargeKey, true})
+			data = append(data, codec.Member{TooLargeKey, true})
 		}
 	case MsgServerSideEmit:
 		binaryCapable = true
-		emit, err := ToWire(m.EmitData)
+		emit, err := codec.ToWire(m.EmitData)
 		if err != nil {
 			return nil, false, err
 		}
 		if m.RequestID != "" {
-			data = obj{{"requestId", m.RequestID}}
+			data = codec.Object{{"requestId", m.RequestID}}
 		}
-		data = append(data, kv{"packet", emit})
+		data = append(data, codec.Member{"packet", emit})
 	case MsgServerSideEmitResponse, MsgBroadcastAck:
 		binaryCapable = true
-		v, err := ToWire(m.Value)
+		v, err := codec.ToWire(m.Value)
 		if err != nil {
 			return nil, false, err
 		}
-		data = obj{{"requestId", m.RequestID}, {"packet", v}}
+		data = codec.Object{{"requestId", m.RequestID}, {"packet", v}}
 	case MsgBroadcastClientCount:
-		data = obj{{"requestId", m.RequestID}, {"clientCount", m.ClientCount}}
+		data = codec.Object{{"requestId", m.RequestID}, {"clientCount", m.ClientCount}}
 	default:
 		return nil, false, fmt.Errorf("sioredis: cannot encode envelope type %d", m.Type)
 	}
@@ -198,7 +200,7 @@ func DecodeEnvelope(payload []byte) (*Envelope, error) {
 // at once when the type comes before the data (Node and Go write it
 // first), in a second pass (fetchData) otherwise.
 func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
-	tr, end, err := newTokenReader(payload)
+	tr, err := codec.NewTokens(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +227,7 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := end(); err != nil {
+	if err := tr.End(); err != nil {
 		return nil, err
 	}
 	if data != nil {
@@ -239,7 +241,7 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: message without type", ErrMalformed)
+		return nil, fmt.Errorf("%w: message without type", codec.ErrMalformed)
 	}
 	m := &Envelope{Type: MessageType(t)}
 	if m.UID, _, err = optString(env, "uid"); err != nil {
@@ -305,7 +307,7 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 	case MsgBroadcastClientCount:
 		n, ok, e := optInt(d, "clientCount")
 		if e == nil && (!ok || n < 0) {
-			e = fmt.Errorf("%w: clientCount missing or negative", ErrMalformed)
+			e = fmt.Errorf("%w: clientCount missing or negative", codec.ErrMalformed)
 		}
 		m.ClientCount, err = n, e
 	}
@@ -314,7 +316,7 @@ func decodeEnvelope(payload []byte, fetchData bool) (*Envelope, error) {
 	}
 	if m.Type.IsResponse() || m.Type == MsgFetchSockets {
 		if !m.HasRequestID || m.RequestID == "" {
-			return nil, fmt.Errorf("%w: %s without requestId", ErrMalformed, m.Type)
+			return nil, fmt.Errorf("%w: %s without requestId", codec.ErrMalformed, m.Type)
 		}
 	}
 	return m, nil

@@ -3,6 +3,8 @@ package protocol
 import (
 	"errors"
 	"testing"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // TestFetchAnswerForms: the typed decoder gives the same sockets for the
@@ -111,7 +113,7 @@ func TestClusterFetchDataFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = DecodeEnvelope([]byte(`{"data":{"requestId":"r","sockets":5},"type":8,"uid":"u","nsp":"/"}`))
-	if !errors.Is(err, ErrMalformed) {
+	if !errors.Is(err, codec.ErrMalformed) {
 		t.Fatalf("sockets 5: %v", err)
 	}
 }

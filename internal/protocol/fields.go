@@ -3,6 +3,8 @@ package protocol
 import (
 	"fmt"
 	"math"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // Helpers that read fields of a decoded (normalized) tree with strict type
@@ -12,7 +14,7 @@ import (
 func asMap(v any, what string) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is %s, want an object", ErrMalformed, what, typeName(v))
+		return nil, fmt.Errorf("%w: %s is %s, want an object", codec.ErrMalformed, what, codec.TypeName(v))
 	}
 	return m, nil
 }
@@ -20,7 +22,7 @@ func asMap(v any, what string) (map[string]any, error) {
 func asArray(v any, what string) ([]any, error) {
 	a, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s is %s, want an array", ErrMalformed, what, typeName(v))
+		return nil, fmt.Errorf("%w: %s is %s, want an array", codec.ErrMalformed, what, codec.TypeName(v))
 	}
 	return a, nil
 }
@@ -32,7 +34,7 @@ func optString(m map[string]any, key string) (string, bool, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", false, fmt.Errorf("%w: %q is %s, want a string", ErrMalformed, key, typeName(v))
+		return "", false, fmt.Errorf("%w: %q is %s, want a string", codec.ErrMalformed, key, codec.TypeName(v))
 	}
 	return s, true, nil
 }
@@ -50,9 +52,9 @@ func optRequestID(m map[string]any) (id string, present bool, err error) {
 	case string:
 		return x, true, nil
 	case float64:
-		return jsNumberString(x), true, nil
+		return codec.FormatNumber(x), true, nil
 	}
-	return "", false, fmt.Errorf("%w: requestId is %s", ErrMalformed, typeName(v))
+	return "", false, fmt.Errorf("%w: requestId is %s", codec.ErrMalformed, codec.TypeName(v))
 }
 
 func optBool(m map[string]any, key string) (bool, error) {
@@ -66,7 +68,7 @@ func boolValue(v any, key string) (bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, fmt.Errorf("%w: %q is %s, want a boolean", ErrMalformed, key, typeName(v))
+		return false, fmt.Errorf("%w: %q is %s, want a boolean", codec.ErrMalformed, key, codec.TypeName(v))
 	}
 	return b, nil
 }
@@ -82,7 +84,7 @@ func intValue(v any, key string) (int64, bool, error) {
 	}
 	f, ok := v.(float64)
 	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false, fmt.Errorf("%w: %q is %s, want an integer", ErrMalformed, key, typeName(v))
+		return 0, false, fmt.Errorf("%w: %q is %s, want an integer", codec.ErrMalformed, key, codec.TypeName(v))
 	}
 	return int64(f), true, nil
 }
@@ -96,7 +98,7 @@ func optStrings(m map[string]any, key string) ([]string, error) {
 	}
 	a, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q is %s, want an array", ErrMalformed, key, typeName(v))
+		return nil, fmt.Errorf("%w: %q is %s, want an array", codec.ErrMalformed, key, codec.TypeName(v))
 	}
 	out := make([]string, 0, len(a))
 	for _, e := range a {
@@ -104,32 +106,12 @@ func optStrings(m map[string]any, key string) ([]string, error) {
 		case string:
 			out = append(out, x)
 		case float64:
-			out = append(out, jsNumberString(x))
+			out = append(out, codec.FormatNumber(x))
 		default:
-			return nil, fmt.Errorf("%w: %q holds %s, want strings", ErrMalformed, key, typeName(e))
+			return nil, fmt.Errorf("%w: %q holds %s, want strings", codec.ErrMalformed, key, codec.TypeName(e))
 		}
 	}
 	return out, nil
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	case []byte:
-		return "binary"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // stringsToAny converts room lists for encoding; nil becomes an empty array

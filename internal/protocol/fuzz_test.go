@@ -1,21 +1,20 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
 	"net/http"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/sioredis/sioredis/internal/codec"
+	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
 // The fuzz targets share one property per decoder: no input panics, every
-// error wraps ErrMalformed, and a value that decodes re-encodes with the Go
+// error wraps codec.ErrMalformed, and a value that decodes re-encodes with the Go
 // encoder into a payload that decodes to the same value (after the
 // normalizations the encoders document: local never published, except
 // deduplicated, flags dropped where Node drops them, fields the message type
@@ -29,7 +28,7 @@ func addSeeds(f *testing.F, own [][]byte) {
 			f.Add(p)
 		}
 	}
-	for _, p := range bombs() {
+	for _, p := range wiretest.Bombs() {
 		f.Add(p)
 	}
 	f.Add([]byte{})
@@ -216,154 +215,10 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	})
 }
 
-// FuzzMsgpackDecoder compares the single-pass decoder with the original
-// validate + vmihailenco + normalize pipeline (oracle_test.go), and checks
-// that a decoded tree re-encodes into the same tree.
-func FuzzMsgpackDecoder(f *testing.F) {
-	b, r, s, c := vectorPayloads(f)
-	for _, group := range [][][]byte{b, r, s, c} {
-		for _, p := range group {
-			if len(p) > 0 && p[0] != '{' {
-				f.Add(p)
-			}
-		}
-	}
-	for _, p := range bombs() {
-		f.Add(p)
-	}
-	for _, h := range []string{"d6ff65937d20", "d7ff016e360065937d25", "c70cff00000000fffffff184aa5080",
-		"cb7ff8000000000000", "cb8000000000000000", "caff800000", "81cb3e7ad7f29abcaf48c0", "83c301c202c003",
-		"cf8000000000000000", "cfffffffffffffffff", "d38000000000000000", "81c4016101", "c70cff000000010000000000000000"} {
-		f.Add(mustHexBytes(h))
-	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		got, err := unmarshalMsgpack(payload)
-		want, oracleErr := oracleUnmarshalMsgpack(payload)
-		if (err == nil) != (oracleErr == nil) {
-			t.Fatalf("decoder error %v, oracle error %v", err, oracleErr)
-		}
-		if err != nil {
-			mustWrap(t, err)
-			return
-		}
-		if d := diff(want, got); d != "" {
-			t.Fatalf("decoder and oracle differ: %s", d)
-		}
-		enc, err := marshalMsgpack(got)
-		if err != nil {
-			t.Fatalf("re-encoding: %v", err)
-		}
-		back, err := unmarshalMsgpack(enc)
-		if err != nil {
-			t.Fatalf("decoding the re-encoded %x: %v", enc, err)
-		}
-		if d := diff(got, back); d != "" {
-			t.Fatalf("round trip: %s", d)
-		}
-		// Where the order of keys is fixed (no map with two keys or more),
-		// the bytes are vmihailenco's (configured as notepack.io), except
-		// for integral numbers in [2^63, 2^64), which notepack.io writes as
-		// uint64 and vmihailenco as float64.
-		if deterministic(got) {
-			var ref bytes.Buffer
-			e := msgpack.NewEncoder(&ref)
-			configureEncoder(e)
-			if err := e.Encode(got); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(ref.Bytes(), enc) {
-				t.Fatalf("encoder %x, vmihailenco %x", enc, ref.Bytes())
-			}
-		}
-		// The JSON writer agrees with encoding/json on the same tree.
-		checkJSONWriter(t, got)
-	})
-}
-
-// checkJSONWriter compares marshalJSON with encoding/json (HTML escaping
-// off); the only difference allowed is -0, which JSON.stringify writes 0.
-func checkJSONWriter(t *testing.T, v any) {
-	t.Helper()
-	got, err := marshalJSON(v)
-	if err != nil {
-		t.Fatalf("marshalJSON: %v", err)
-	}
-	want, err := marshalJSONValue(v)
-	if err != nil {
-		t.Fatalf("encoding/json: %v", err)
-	}
-	if !bytes.Equal(got, want) && !(hasNegativeZero(v) && bytes.Equal(got, bytes.ReplaceAll(want, []byte("-0"), []byte("0")))) {
-		t.Fatalf("JSON writer\n got %s\nwant %s", got, want)
-	}
-}
-
-func hasNegativeZero(v any) bool {
-	switch x := v.(type) {
-	case float64:
-		return x == 0 && math.Signbit(x)
-	case []any:
-		for _, e := range x {
-			if hasNegativeZero(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, e := range x {
-			if hasNegativeZero(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func deterministic(v any) bool {
-	switch x := v.(type) {
-	case float64:
-		return !(x >= 1<<63 && x < 1<<64 && x == math.Trunc(x))
-	case []any:
-		for _, e := range x {
-			if !deterministic(e) {
-				return false
-			}
-		}
-	case map[string]any:
-		if len(x) > 1 {
-			return false
-		}
-		for _, e := range x {
-			if !deterministic(e) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// FuzzJSONWriter feeds JSON text through encoding/json into a generic tree
-// and compares the package's JSON writer with encoding/json on it.
-func FuzzJSONWriter(f *testing.F) {
-	for _, v := range loadVectors(f) {
-		if v.Format == "json" {
-			f.Add([]byte(v.payload(f)))
-		}
-	}
-	f.Add([]byte(`["\u2028\u2029\u0000\b\f\n\r\t\"\\/<>&\ud800", 1e21, 1e-7, 0.1, -0, 123456789, 1.5e300]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var v any
-		if json.Unmarshal(data, &v) != nil {
-			return
-		}
-		checkJSONWriter(t, v)
-		// Strings straight from the fuzzer, invalid UTF-8 included.
-		checkJSONWriter(t, []any{string(data), map[string]any{string(data): 1.0}})
-	})
-}
-
 func mustWrap(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("error %q does not wrap ErrMalformed", err)
+	if !errors.Is(err, codec.ErrMalformed) {
+		t.Fatalf("error %q does not wrap codec.ErrMalformed", err)
 	}
 }
 
@@ -432,7 +287,7 @@ func jsonStrings(v any) any {
 
 func sanitizeString(s string) string {
 	var out string
-	if err := json.Unmarshal(appendJSONString(nil, s), &out); err != nil {
+	if err := json.Unmarshal(codec.AppendJSONString(nil, s), &out); err != nil {
 		panic(err)
 	}
 	return out

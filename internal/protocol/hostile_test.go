@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sioredis/sioredis/internal/codec"
+	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
 // decoders are the four entry points that see bytes from Redis.
@@ -22,7 +25,7 @@ var decoders = []struct {
 }
 
 // mustReject runs a decoder on hostile input: it must return an error that
-// wraps ErrMalformed, and no value.
+// wraps codec.ErrMalformed, and no value.
 func mustReject(t *testing.T, name string, decode func([]byte) (any, error), payload []byte) {
 	t.Helper()
 	v, err := safeDecode(decode, payload)
@@ -30,8 +33,8 @@ func mustReject(t *testing.T, name string, decode func([]byte) (any, error), pay
 		t.Errorf("%s accepted %s: %#v", name, short(payload), v)
 		return
 	}
-	if !errors.Is(err, ErrMalformed) {
-		t.Errorf("%s(%s): error %q does not wrap ErrMalformed", name, short(payload), err)
+	if !errors.Is(err, codec.ErrMalformed) {
+		t.Errorf("%s(%s): error %q does not wrap codec.ErrMalformed", name, short(payload), err)
 	}
 }
 
@@ -52,45 +55,8 @@ func short(b []byte) string {
 	return fmt.Sprintf("%x (%q)", b, b)
 }
 
-// bombs are msgpack and JSON payloads that claim or build huge structures
-// from a few bytes.
-func bombs() map[string][]byte {
-	deepArray := append(bytes.Repeat([]byte{0x91}, 10000), 0xc0)
-	deepMap := append(bytes.Repeat([]byte{0x81, 0xa0}, 10000), 0xc0)
-	m := map[string][]byte{
-		"array32 of 4 billion":          {0xdd, 0xff, 0xff, 0xff, 0xff},
-		"map32 of 2 billion":            {0xdf, 0x7f, 0xff, 0xff, 0xff},
-		"str32 of 4 GiB":                {0xdb, 0xff, 0xff, 0xff, 0xff},
-		"bin32 of 4 GiB":                {0xc6, 0xff, 0xff, 0xff, 0xff},
-		"ext32 of 4 GiB":                {0xc9, 0xff, 0xff, 0xff, 0xff, 0xff},
-		"array16 of 65535":              {0xdc, 0xff, 0xff},
-		"map16 of 65535":                {0xde, 0xff, 0xff},
-		"str16 of 65535":                {0xda, 0xff, 0xff, 0x61},
-		"bin16 of 65535":                {0xc5, 0xff, 0xff},
-		"array32 header cut":            {0xdd, 0xff, 0xff},
-		"bomb inside a broadcast":       mustHexBytes("93a175dd7fffffff"),
-		"bomb as the packet data":       mustHexBytes("93a17583a47479706502a464617461ddffffffffa36e7370a12f80"),
-		"bomb as a map key":             mustHexBytes("81dbffffffffc0"),
-		"bomb inside a request map":     mustHexBytes("82a474797065" + "07a67061636b6574dfffffffff"),
-		"10k nested arrays":             deepArray,
-		"10k nested maps":               deepMap,
-		"10k nested JSON arrays":        append([]byte(`{"type":6,"data":`), bytes.Repeat([]byte("["), 10000)...),
-		"10k nested JSON arrays closed": []byte(`{"type":6,"uid":"u","data":["e",` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `]}`),
-		"10k nested JSON objects":       []byte(strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)),
-	}
-	return m
-}
-
-func mustHexBytes(s string) []byte {
-	b, err := hexDecode(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 func TestHostileBombs(t *testing.T) {
-	for name, payload := range bombs() {
+	for name, payload := range wiretest.Bombs() {
 		t.Run(name, func(t *testing.T) {
 			for _, d := range decoders {
 				mustReject(t, d.name, d.decode, payload)
@@ -103,7 +69,7 @@ func TestHostileBombs(t *testing.T) {
 // elements must be rejected before anything proportional to the claim is
 // allocated.
 func TestHostileBombsDoNotAllocate(t *testing.T) {
-	for name, payload := range bombs() {
+	for name, payload := range wiretest.Bombs() {
 		if len(payload) > 16 {
 			continue
 		}
@@ -121,9 +87,9 @@ func TestHostileBombsDoNotAllocate(t *testing.T) {
 			}
 		}
 	}
-	// The deep nestings stop at MaxDepth: a few KiB, not 10k levels.
+	// The deep nestings stop at codec.MaxDepth: a few KiB, not 10k levels.
 	for _, name := range []string{"10k nested arrays", "10k nested maps", "10k nested JSON arrays closed", "10k nested JSON objects"} {
-		payload := bombs()[name]
+		payload := wiretest.Bombs()[name]
 		for _, d := range decoders {
 			if n := heapBytes(func() { _, _ = d.decode(payload) }); n > 256<<10 {
 				t.Errorf("%s %s: %d bytes allocated", d.name, name, n)
@@ -172,7 +138,7 @@ func TestHostileAmplification(t *testing.T) {
 			d := decoders[i]
 			var err error
 			n := heapBytes(func() { _, err = d.decode(c.payload) })
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, codec.ErrMalformed) {
 				t.Errorf("%s %s: err = %v", d.name, c.name, err)
 			}
 			if n > c.maxBytes {
@@ -183,7 +149,7 @@ func TestHostileAmplification(t *testing.T) {
 	// A large but ordinary message still decodes: 200k numbers.
 	ok := append([]byte{0x93, 0xa1, 0x75, 0x83, 0xa4, 't', 'y', 'p', 'e', 0x02, 0xa4, 'd', 'a', 't', 'a',
 		0xdd, 0x00, 0x03, 0x0d, 0x41, 0xa1, 'e'}, bytes.Repeat([]byte{0x01}, 200000)...)
-	ok = append(ok, mustHexBytes("a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")...)
+	ok = append(ok, wiretest.Hex("a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")...)
 	if b, err := DecodeBroadcast(ok); err != nil || len(b.Packet.Data) != 200001 {
 		t.Errorf("large broadcast: %v", err)
 	}
@@ -196,7 +162,7 @@ func TestHostileOversized(t *testing.T) {
 		for _, d := range decoders {
 			var err error
 			n := heapBytes(func() { _, err = d.decode(big) })
-			if !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, codec.ErrMalformed) {
 				t.Errorf("%s oversized (0x%02x): %v", d.name, first, err)
 			}
 			if n > 64<<10 { // far below the 16 MiB a parse would need
@@ -206,8 +172,8 @@ func TestHostileOversized(t *testing.T) {
 	}
 	// Exactly MaxMessageSize is accepted: a broadcast carrying one large
 	// binary argument.
-	head := mustHexBytes("93a17583a47479706502a46461746192a165c6")
-	tail := mustHexBytes("a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")
+	head := wiretest.Hex("93a17583a47479706502a46461746192a165c6")
+	tail := wiretest.Hex("a36e7370a12f83a5726f6f6d7390a665786365707490a5666c61677380")
 	size := MaxMessageSize - len(head) - 4 - len(tail)
 	msg := append(append([]byte{}, head...), byte(size>>24), byte(size>>16), byte(size>>8), byte(size))
 	msg = append(msg, make([]byte, size)...)
@@ -236,7 +202,7 @@ func TestHostileRandomBytes(t *testing.T) {
 		}
 		for _, d := range decoders {
 			v, err := safeDecode(d.decode, p)
-			if err != nil && !errors.Is(err, ErrMalformed) {
+			if err != nil && !errors.Is(err, codec.ErrMalformed) {
 				t.Fatalf("%s(%x): %v", d.name, p, err)
 			}
 			_ = v
@@ -249,10 +215,10 @@ func TestHostileRandomBytes(t *testing.T) {
 func TestHostileTruncated(t *testing.T) {
 	byDecoder := map[string]int{"broadcast": 0, "request": 1, "response": 2, "cluster": 3}
 	for _, v := range loadVectors(t) {
-		if v.isStreams() {
+		if v.IsStreams() {
 			continue
 		}
-		payload := v.payload(t)
+		payload := v.Payload(t)
 		d := decoders[byDecoder[decoderFor(v)]]
 		t.Run(v.Name, func(t *testing.T) {
 			for n := 0; n < len(payload); n++ {
@@ -261,7 +227,7 @@ func TestHostileTruncated(t *testing.T) {
 			// Trailing garbage is refused too.
 			mustReject(t, d.name, d.decode, append(append([]byte{}, payload...), 0xc0))
 			for _, other := range decoders {
-				if _, err := safeDecode(other.decode, payload); err != nil && !errors.Is(err, ErrMalformed) {
+				if _, err := safeDecode(other.decode, payload); err != nil && !errors.Is(err, codec.ErrMalformed) {
 					t.Errorf("%s: %v", other.name, err)
 				}
 			}
@@ -349,7 +315,7 @@ func TestHostileShapes(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			payload := []byte(c.payload)
 			if strings.HasPrefix(c.payload, "0x") {
-				payload = mustHexBytes(c.payload[2:])
+				payload = wiretest.Hex(c.payload[2:])
 			}
 			for _, i := range c.decoders {
 				mustReject(t, decoders[i].name, decoders[i].decode, payload)
@@ -555,9 +521,9 @@ func TestHostileWrongTypes(t *testing.T) {
 				var b []byte
 				var err error
 				if c.msgpack {
-					b, err = marshalMsgpack(v)
+					b, err = codec.MarshalMsgpack(v)
 				} else {
-					b, err = marshalJSON(v)
+					b, err = codec.MarshalJSON(v)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -576,7 +542,7 @@ func TestHostileWrongTypes(t *testing.T) {
 					mutated := setPath(deepCopy(base), path, w)
 					payload := enc(mutated)
 					_, err := safeDecode(d.decode, payload)
-					if err != nil && !errors.Is(err, ErrMalformed) {
+					if err != nil && !errors.Is(err, codec.ErrMalformed) {
 						t.Errorf("%s = %#v: %v", path, w, err)
 						continue
 					}
@@ -678,7 +644,7 @@ func TestJSONShapeScan(t *testing.T) {
 	ok := []string{
 		`{"type":6,"uid":"u","data":["` + strings.Repeat("[{", 500) + `"]}`,
 		`{"type":6,"uid":"u","data":["\"[[[[[[\\",` + nest(90) + `]}`,
-		`{"type":6,"uid":"u","data":["e\\\\",` + nest(MaxDepth-1) + `]}`,
+		`{"type":6,"uid":"u","data":["e\\\\",` + nest(codec.MaxDepth-1) + `]}`,
 	}
 	for _, s := range ok {
 		if _, err := DecodeRequest([]byte(s)); err != nil {
@@ -686,11 +652,11 @@ func TestJSONShapeScan(t *testing.T) {
 		}
 	}
 	bad := []string{
-		`{"type":6,"uid":"u","data":["e",` + nest(MaxDepth) + `]}`,
-		`{"type":6,"uid":"u","data":["\\",` + nest(MaxDepth+5) + `]}`,
+		`{"type":6,"uid":"u","data":["e",` + nest(codec.MaxDepth) + `]}`,
+		`{"type":6,"uid":"u","data":["\\",` + nest(codec.MaxDepth+5) + `]}`,
 	}
 	for _, s := range bad {
-		if _, err := DecodeRequest([]byte(s)); !errors.Is(err, ErrMalformed) {
+		if _, err := DecodeRequest([]byte(s)); !errors.Is(err, codec.ErrMalformed) {
 			t.Errorf("%.60s...: %v", s, err)
 		}
 	}

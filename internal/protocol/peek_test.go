@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"testing"
+
+	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
 func TestPeekRequestID(t *testing.T) {
@@ -43,7 +45,7 @@ func TestPeekRequestID(t *testing.T) {
 
 func FuzzPeekRequestID(f *testing.F) {
 	f.Add([]byte(`{"type":6,"requestId":"req002","data":"pong-1"}`))
-	f.Add(mustHexBytes("83a47479706509a9726571756573744964a6726571303033a67061636b6574a7616e7377657221"))
+	f.Add(wiretest.Hex("83a47479706509a9726571756573744964a6726571303033a67061636b6574a7616e7377657221"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		id, ok := PeekRequestID(b)
 		if !ok {

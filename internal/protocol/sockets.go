@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // Handshake is the handshake of a socket as fetchSockets answers carry it,
@@ -55,14 +57,11 @@ type SocketInfo struct {
 // answer. A handshake never changes after the connection, so a server can
 // encode each socket's once instead of on every fetchSockets request.
 type EncodedHandshake struct {
-	msgpack rawMsgpack
+	msgpack codec.RawMsgpack
 }
 
 // Len is the encoded size in bytes.
 func (e *EncodedHandshake) Len() int { return len(e.msgpack) }
-
-// rawMsgpack is an already encoded msgpack value, written verbatim.
-type rawMsgpack []byte
 
 // EncodeHandshake encodes a handshake as fetchSockets answers carry it
 // (see SocketInfo.EncodedHandshake).
@@ -71,7 +70,7 @@ func EncodeHandshake(h *Handshake) (*EncodedHandshake, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := marshalMsgpack(w)
+	b, err := codec.MarshalMsgpack(w)
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +82,8 @@ func EncodeHandshake(h *Handshake) (*EncodedHandshake, error) {
 // fetchSockets answer, much as JSON.stringify drops what it cannot write.
 //
 // For a msgpack answer, an EncodedHandshake is spliced as is.
-func (s SocketInfo) wire(msgpack bool) (obj, error) {
-	data, err := ToWire(s.Data)
+func (s SocketInfo) wire(msgpack bool) (codec.Object, error) {
+	data, err := codec.ToWire(s.Data)
 	if err != nil {
 		data = nil
 	}
@@ -94,13 +93,13 @@ func (s SocketInfo) wire(msgpack bool) (obj, error) {
 	} else if hs, err = handshakeWire(s.Handshake); err != nil {
 		return nil, fmt.Errorf("socket %s handshake: %w", s.ID, err)
 	}
-	return obj{{"id", s.ID}, {"handshake", hs}, {"rooms", stringsToAny(s.Rooms)}, {"data", data}}, nil
+	return codec.Object{{"id", s.ID}, {"handshake", hs}, {"rooms", stringsToAny(s.Rooms)}, {"data", data}}, nil
 }
 
 // socketsWire describes sockets for an answer, in msgpack when msgpack is
 // set (JSON or msgpack otherwise).
-func socketsWire(s []SocketInfo, msgpack bool) ([]obj, error) {
-	out := make([]obj, len(s))
+func socketsWire(s []SocketInfo, msgpack bool) ([]codec.Object, error) {
+	out := make([]codec.Object, len(s))
 	for i, e := range s {
 		w, err := e.wire(msgpack)
 		if err != nil {
@@ -113,18 +112,18 @@ func socketsWire(s []SocketInfo, msgpack bool) ([]obj, error) {
 
 // handshakeWire writes Node's handshake shape: lowercase header names and
 // string values (arrays only for repeated values), string query values.
-func handshakeWire(h *Handshake) (obj, error) {
+func handshakeWire(h *Handshake) (codec.Object, error) {
 	if h == nil {
 		h = &Handshake{}
 	}
-	auth, err := ToWire(h.Auth)
+	auth, err := codec.ToWire(h.Auth)
 	if err != nil {
 		return nil, err
 	}
 	if auth == nil {
 		auth = map[string]any{}
 	}
-	return obj{
+	return codec.Object{
 		{"headers", multiMapWire(h.Headers, true)},
 		{"time", h.Time},
 		{"address", h.Address},
@@ -137,7 +136,7 @@ func handshakeWire(h *Handshake) (obj, error) {
 	}, nil
 }
 
-func multiMapWire(m map[string][]string, lowerKeys bool) obj {
+func multiMapWire(m map[string][]string, lowerKeys bool) codec.Object {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -161,13 +160,13 @@ func multiMapWire(m map[string][]string, lowerKeys bool) obj {
 		merged[name] = append(merged[name], m[k]...)
 	}
 	sort.Strings(names)
-	o := make(obj, 0, len(names))
+	o := make(codec.Object, 0, len(names))
 	for _, name := range names {
 		vals := merged[name]
 		if len(vals) == 1 {
-			o = append(o, kv{name, vals[0]})
+			o = append(o, codec.Member{name, vals[0]})
 		} else {
-			o = append(o, kv{name, stringsToAny(vals)})
+			o = append(o, codec.Member{name, stringsToAny(vals)})
 		}
 	}
 	return o

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // The Redis Streams format of @socket.io/redis-streams-adapter 0.3.1: every
@@ -83,14 +85,14 @@ func EncodeStreamEntry(m *Envelope, onlyPlaintext bool) (StreamEntry, error) {
 	if data == nil {
 		return e, nil
 	}
-	if !onlyPlaintext && binaryCapable && HasBinary(data) {
-		b, err := marshalMsgpack(data)
+	if !onlyPlaintext && binaryCapable && codec.HasBinary(data) {
+		b, err := codec.MarshalMsgpack(data)
 		if err != nil {
 			return nil, err
 		}
 		return append(e, "data", base64.StdEncoding.EncodeToString(b)), nil
 	}
-	b, err := marshalJSON(data)
+	b, err := codec.MarshalJSON(data)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ const maxStreamField = 64 << 20
 
 // DecodeStreamEntry decodes the fields of a stream entry (as go-redis
 // returns them) into an envelope. Node skips entries without nsp; so does
-// this (ErrMalformed). The data is JSON when it starts with '{', base64
+// this (codec.ErrMalformed). The data is JSON when it starts with '{', base64
 // msgpack otherwise, as Node decides.
 func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 	str := func(k string) (string, bool, error) {
@@ -122,10 +124,10 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 		}
 		s, ok := v.(string)
 		if !ok {
-			return "", false, fmt.Errorf("%w: stream field %q is %s", ErrMalformed, k, typeName(v))
+			return "", false, fmt.Errorf("%w: stream field %q is %s", codec.ErrMalformed, k, codec.TypeName(v))
 		}
 		if len(s) > maxStreamField {
-			return "", false, fmt.Errorf("%w: stream field %q too large", ErrMalformed, k)
+			return "", false, fmt.Errorf("%w: stream field %q too large", codec.ErrMalformed, k)
 		}
 		return s, true, nil
 	}
@@ -138,7 +140,7 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 		return nil, err
 	}
 	if nsp == "" {
-		return nil, fmt.Errorf("%w: stream entry without nsp", ErrMalformed)
+		return nil, fmt.Errorf("%w: stream entry without nsp", codec.ErrMalformed)
 	}
 	ts, _, err := str("type")
 	if err != nil {
@@ -146,7 +148,7 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 	}
 	t, err := strconv.Atoi(ts)
 	if err != nil || t < 0 || t > 1<<20 {
-		return nil, fmt.Errorf("%w: stream entry type %q", ErrMalformed, ts)
+		return nil, fmt.Errorf("%w: stream entry type %q", codec.ErrMalformed, ts)
 	}
 	data, hasData, err := str("data")
 	if err != nil {
@@ -160,9 +162,9 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 		b = append(b, `{"type":`...)
 		b = strconv.AppendInt(b, int64(t), 10)
 		b = append(b, `,"uid":`...)
-		b = appendJSONString(b, uid)
+		b = codec.AppendJSONString(b, uid)
 		b = append(b, `,"nsp":`...)
-		b = appendJSONString(b, nsp)
+		b = codec.AppendJSONString(b, nsp)
 		b = append(b, `,"data":`...)
 		b = append(b, data...)
 		b = append(b, '}')
@@ -171,7 +173,7 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 	var raw []byte
 	if hasData {
 		if raw, err = base64.StdEncoding.DecodeString(data); err != nil {
-			return nil, fmt.Errorf("%w: stream entry data: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: stream entry data: %v", codec.ErrMalformed, err)
 		}
 	}
 	n := 3
@@ -180,14 +182,14 @@ func DecodeStreamEntry(fields map[string]any) (*Envelope, error) {
 	}
 	b := make([]byte, 0, len(raw)+len(uid)+len(nsp)+32)
 	b = append(b, 0x80|byte(n))
-	b = appendMsgpackString(b, "type")
-	b = appendMsgpackInt(b, int64(t))
-	b = appendMsgpackString(b, "uid")
-	b = appendMsgpackString(b, uid)
-	b = appendMsgpackString(b, "nsp")
-	b = appendMsgpackString(b, nsp)
+	b = codec.AppendMsgpackString(b, "type")
+	b = codec.AppendMsgpackInt(b, int64(t))
+	b = codec.AppendMsgpackString(b, "uid")
+	b = codec.AppendMsgpackString(b, uid)
+	b = codec.AppendMsgpackString(b, "nsp")
+	b = codec.AppendMsgpackString(b, nsp)
 	if hasData {
-		b = appendMsgpackString(b, "data")
+		b = codec.AppendMsgpackString(b, "data")
 		b = append(b, raw...)
 	}
 	return DecodeEnvelope(b)
@@ -206,11 +208,11 @@ type Session struct {
 // EncodeSession encodes a session as Node's streams adapter stores it:
 // base64 of its msgpack.
 func EncodeSession(s *Session) (string, error) {
-	data, err := ToWire(s.Data)
+	data, err := codec.ToWire(s.Data)
 	if err != nil {
 		return "", err
 	}
-	b, err := marshalMsgpack(obj{{"sid", s.Sid}, {"pid", s.Pid}, {"rooms", stringsToAny(s.Rooms)}, {"data", data}})
+	b, err := codec.MarshalMsgpack(codec.Object{{"sid", s.Sid}, {"pid", s.Pid}, {"rooms", stringsToAny(s.Rooms)}, {"data", data}})
 	if err != nil {
 		return "", err
 	}
@@ -220,13 +222,13 @@ func EncodeSession(s *Session) (string, error) {
 // DecodeSession decodes a stored session.
 func DecodeSession(text string) (*Session, error) {
 	if len(text) > maxStreamField {
-		return nil, fmt.Errorf("%w: session too large", ErrMalformed)
+		return nil, fmt.Errorf("%w: session too large", codec.ErrMalformed)
 	}
 	raw, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: session: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: session: %v", codec.ErrMalformed, err)
 	}
-	v, err := unmarshalMsgpack(raw)
+	v, err := codec.UnmarshalMsgpack(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +247,7 @@ func DecodeSession(text string) (*Session, error) {
 		return nil, err
 	}
 	if s.Sid == "" {
-		return nil, fmt.Errorf("%w: session without sid", ErrMalformed)
+		return nil, fmt.Errorf("%w: session without sid", codec.ErrMalformed)
 	}
 	if s.Rooms == nil {
 		s.Rooms = []string{}

@@ -88,7 +88,7 @@ func TestStreamsVectors(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, v := range loadVectors(t) {
-		if !v.isStreams() {
+		if !v.IsStreams() {
 			continue
 		}
 		t.Run(v.Name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestStreamsVectors(t *testing.T) {
 					t.Errorf("session differs from Node's\n got %s\nwant %s", enc, fields["value"])
 				}
 			case "PUBLISH":
-				payload := v.payload(t)
+				payload := v.Payload(t)
 				got, err := DecodeEnvelope(payload)
 				if err != nil {
 					t.Fatal(err)

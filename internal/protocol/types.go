@@ -3,6 +3,8 @@ package protocol
 import (
 	"fmt"
 	"time"
+
+	"github.com/sioredis/sioredis/internal/codec"
 )
 
 // EventPacketType is the Socket.IO EVENT packet type as Node writes it on the
@@ -55,33 +57,33 @@ const (
 	layoutNoFlags                   // rooms, except
 )
 
-func (f Flags) wire() obj {
-	o := obj{}
+func (f Flags) wire() codec.Object {
+	o := codec.Object{}
 	if f.Volatile {
-		o = append(o, kv{"volatile", true})
+		o = append(o, codec.Member{"volatile", true})
 	}
 	if f.Compress != nil {
-		o = append(o, kv{"compress", *f.Compress})
+		o = append(o, codec.Member{"compress", *f.Compress})
 	}
 	if f.Timeout != nil {
-		o = append(o, kv{"timeout", f.Timeout.Milliseconds()})
+		o = append(o, codec.Member{"timeout", f.Timeout.Milliseconds()})
 	}
 	if f.ExpectSingleResponse {
-		o = append(o, kv{"expectSingleResponse", true})
+		o = append(o, codec.Member{"expectSingleResponse", true})
 	}
 	return o
 }
 
-func (o Options) wire(layout optsLayout) obj {
-	rooms := kv{"rooms", stringsToAny(o.Rooms)}
-	except := kv{"except", stringsToAny(dedupe(o.Except))}
+func (o Options) wire(layout optsLayout) codec.Object {
+	rooms := codec.Member{"rooms", stringsToAny(o.Rooms)}
+	except := codec.Member{"except", stringsToAny(dedupe(o.Except))}
 	switch layout {
 	case layoutEmitter:
-		return obj{rooms, {"flags", o.Flags.wire()}, except}
+		return codec.Object{rooms, {"flags", o.Flags.wire()}, except}
 	case layoutNoFlags:
-		return obj{rooms, except}
+		return codec.Object{rooms, except}
 	default:
-		return obj{rooms, except, {"flags", o.Flags.wire()}}
+		return codec.Object{rooms, except, {"flags", o.Flags.wire()}}
 	}
 }
 
@@ -121,7 +123,7 @@ func decodeFlags(v any) (Flags, error) {
 	if c, ok := m["compress"]; ok && c != nil {
 		b, ok := c.(bool)
 		if !ok {
-			return f, fmt.Errorf("%w: \"compress\" is %s, want a boolean", ErrMalformed, typeName(c))
+			return f, fmt.Errorf("%w: \"compress\" is %s, want a boolean", codec.ErrMalformed, codec.TypeName(c))
 		}
 		f.Compress = &b
 	}
@@ -131,7 +133,7 @@ func decodeFlags(v any) (Flags, error) {
 	}
 	if ok {
 		if ms < 0 || ms > int64(24*time.Hour/time.Millisecond) {
-			return f, fmt.Errorf("%w: timeout %d ms out of range", ErrMalformed, ms)
+			return f, fmt.Errorf("%w: timeout %d ms out of range", codec.ErrMalformed, ms)
 		}
 		d := time.Duration(ms) * time.Millisecond
 		f.Timeout = &d
@@ -156,11 +158,11 @@ func decodeOptions(v any) (Options, error) {
 }
 
 // wire returns the packet object; withNsp selects the classic form.
-func (p Packet) wire(withNsp bool) obj {
-	o := make(obj, 2, 3)
-	o[0], o[1] = kv{"type", p.Type}, kv{"data", p.Data}
+func (p Packet) wire(withNsp bool) codec.Object {
+	o := make(codec.Object, 2, 3)
+	o[0], o[1] = codec.Member{"type", p.Type}, codec.Member{"data", p.Data}
 	if withNsp {
-		o = append(o, kv{"nsp", p.Nsp})
+		o = append(o, codec.Member{"nsp", p.Nsp})
 	}
 	return o
 }
@@ -178,17 +180,17 @@ func decodePacket(v any) (Packet, error) {
 		return p, err
 	}
 	if !ok || t < 0 || t > 6 {
-		return p, fmt.Errorf("%w: packet type missing or out of range", ErrMalformed)
+		return p, fmt.Errorf("%w: packet type missing or out of range", codec.ErrMalformed)
 	}
 	p.Type = int(t)
 	if p.Data, err = asArray(m["data"], "packet data"); err != nil {
 		return p, err
 	}
 	if len(p.Data) == 0 {
-		return p, fmt.Errorf("%w: packet data is empty", ErrMalformed)
+		return p, fmt.Errorf("%w: packet data is empty", codec.ErrMalformed)
 	}
 	if _, ok := p.Data[0].(string); !ok {
-		return p, fmt.Errorf("%w: event name is %s", ErrMalformed, typeName(p.Data[0]))
+		return p, fmt.Errorf("%w: event name is %s", codec.ErrMalformed, codec.TypeName(p.Data[0]))
 	}
 	nsp, ok, err := optString(m, "nsp")
 	if err != nil {
@@ -208,10 +210,10 @@ func decodeEventData(v any, what string) ([]any, error) {
 		return nil, err
 	}
 	if len(a) == 0 {
-		return nil, fmt.Errorf("%w: %s is empty", ErrMalformed, what)
+		return nil, fmt.Errorf("%w: %s is empty", codec.ErrMalformed, what)
 	}
 	if _, ok := a[0].(string); !ok {
-		return nil, fmt.Errorf("%w: event name is %s", ErrMalformed, typeName(a[0]))
+		return nil, fmt.Errorf("%w: event name is %s", codec.ErrMalformed, codec.TypeName(a[0]))
 	}
 	return a, nil
 }

@@ -214,7 +214,7 @@ func TestNodeVectors(t *testing.T) {
 	expect := vectorExpectations()
 	seen := map[string]bool{}
 	for _, v := range loadVectors(t) {
-		if v.isStreams() {
+		if v.IsStreams() {
 			// Redis streams adapter (V11, docs/protocol.md §5):
 			// XADD entries and @msgpack/msgpack envelopes, out of scope.
 			continue
@@ -225,10 +225,10 @@ func TestNodeVectors(t *testing.T) {
 				t.Fatalf("no expectation for vector %s (%s)", v.Name, v.Title)
 			}
 			seen[v.Name] = true
-			payload := v.payload(t)
+			payload := v.Payload(t)
 
 			// The generic decoders read the payload as the logical value.
-			if d := diff(v.logicalValue(t), genericPayload(t, payload)); d != "" {
+			if d := diff(v.LogicalValue(t), genericPayload(t, payload)); d != "" {
 				t.Errorf("generic decode differs from the vector's logical value: %s", d)
 			}
 

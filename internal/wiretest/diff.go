@@ -1,5 +1,6 @@
-// Package wiretest holds what the tests of several packages use to compare
-// wire values.
+// Package wiretest holds what the tests of several packages use to check
+// wire values: a deep comparison, the messages recorded from Node and
+// hostile payloads.
 package wiretest
 
 import (

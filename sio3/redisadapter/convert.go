@@ -8,19 +8,20 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/sioredis/sioredis/internal/codec"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
 // Conversion between socket.io v3.0.6's types and the wire forms of
-// internal/protocol, which knows no Socket.IO implementation. What differs
+// internal/protocol and internal/codec, which know no Socket.IO implementation. What differs
 // from the v2 binding: packet types are plain ints, Compress is a *bool (an
 // explicit false survives), handshake headers and query are map[string]any
 // holding []string (or string) values and auth is a map[string]any, and the
 // remote sockets of a fetchSockets answer are this package's own values.
 
-// toWire is protocol.ToWire with socket.io's buffers: *StringBuffer becomes
+// toWire is codec.ToWire with socket.io's buffers: *StringBuffer becomes
 // a string, other buffers binary.
-func toWire(v any) (any, error) { return protocol.ToWireWith(v, engineBuffer) }
+func toWire(v any) (any, error) { return codec.ToWireWith(v, engineBuffer) }
 
 func engineBuffer(v any) (any, bool, error) {
 	switch x := v.(type) {

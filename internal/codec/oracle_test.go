@@ -1,4 +1,4 @@
-package protocol
+package codec
 
 // The decoder this package shipped with first: a structural validation pass,
 // then vmihailenco/msgpack's generic decoder, then a normalization pass. It
@@ -313,10 +313,10 @@ func oracleKeyString(k any) (string, error) {
 	case nil:
 		return "null", nil
 	case float32:
-		return jsNumberString(float64(x)), nil
+		return FormatNumber(float64(x)), nil
 	case float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, int, uint:
 		f, _ := strconv.ParseFloat(fmt.Sprint(x), 64)
-		return jsNumberString(f), nil
+		return FormatNumber(f), nil
 	case []byte:
 		return string(x), nil
 	}

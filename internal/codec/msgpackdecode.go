@@ -1,59 +1,53 @@
-package protocol
+package codec
 
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"sync"
-
-	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// MaxMessageSize is the largest payload a decoder accepts (16 MiB). Bigger
-// messages are rejected before any parsing: pub/sub payloads of Socket.IO
-// events are small, and a decoded byte can cost tens of bytes of Go memory
-// (the value budget caps the total).
-const MaxMessageSize = 16 << 20
+// The msgpack type codes the decoder names (the fix ranges are tested
+// inline).
+const (
+	mpNil      = 0xc0
+	mpFalse    = 0xc2
+	mpTrue     = 0xc3
+	mpBin8     = 0xc4
+	mpBin16    = 0xc5
+	mpBin32    = 0xc6
+	mpExt8     = 0xc7
+	mpExt16    = 0xc8
+	mpExt32    = 0xc9
+	mpFloat    = 0xca
+	mpDouble   = 0xcb
+	mpUint8    = 0xcc
+	mpUint16   = 0xcd
+	mpUint32   = 0xce
+	mpUint64   = 0xcf
+	mpInt8     = 0xd0
+	mpInt16    = 0xd1
+	mpInt32    = 0xd2
+	mpInt64    = 0xd3
+	mpFixExt1  = 0xd4
+	mpFixExt2  = 0xd5
+	mpFixExt4  = 0xd6
+	mpFixExt8  = 0xd7
+	mpFixExt16 = 0xd8
+	mpStr8     = 0xd9
+	mpStr16    = 0xda
+	mpStr32    = 0xdb
+	mpArray16  = 0xdc
+	mpArray32  = 0xdd
+	mpMap16    = 0xde
+	mpMap32    = 0xdf
+)
 
-// MaxDepth bounds the nesting of arrays and maps in a decoded message and in
-// a value being encoded.
-const MaxDepth = 100
-
-// ErrMalformed is wrapped by every decoding error: the payload is not a
-// message of the expected shape.
-var ErrMalformed = errors.New("sioredis: malformed message")
-
-var encPool = sync.Pool{New: func() any {
-	buf := new(bytes.Buffer)
-	enc := msgpack.NewEncoder(buf)
-	configureEncoder(enc)
-	return &pooledEncoder{buf: buf, enc: enc}
-}}
-
-type pooledEncoder struct {
-	buf *bytes.Buffer
-	enc *msgpack.Encoder
-}
-
-// configureEncoder makes vmihailenco/msgpack (used for values that are not
-// wire trees, see appendMsgpackFallback) write what notepack.io writes:
-// the smallest integer form, integral floats as integers, float64 otherwise,
-// and Go structs with their json tags.
-func configureEncoder(enc *msgpack.Encoder) {
-	enc.UseCompactInts(true)
-	enc.UseCompactFloats(true)
-	enc.SetCustomStructTag("json")
-	enc.SetOmitEmpty(false)
-}
-
-// unmarshalMsgpack decodes an untrusted msgpack payload into a normalized
+// UnmarshalMsgpack decodes an untrusted msgpack payload into a normalized
 // value tree in one pass. Every length header is checked against the bytes
 // that remain before anything is allocated, nesting is bounded by MaxDepth
 // and the total number of values by a budget (see decodeBudget).
-func unmarshalMsgpack(b []byte) (any, error) {
+func UnmarshalMsgpack(b []byte) (any, error) {
 	if len(b) > MaxMessageSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(b), MaxMessageSize)
 	}
@@ -62,21 +56,11 @@ func unmarshalMsgpack(b []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.off != len(b) {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(b)-d.off)
+	if err := d.End(); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
-
-// decodeBudget bounds what one message may decode into, so that a payload
-// made of tiny containers cannot turn MaxMessageSize bytes into gigabytes of
-// Go values. A scalar costs 1, an array 1 plus its elements, a map
-// mapCost plus 2 per entry (a Go map costs about 16 times a scalar). It
-// allows millions of values, far more than any Socket.IO event carries.
-const (
-	decodeBudget = 1 << 22
-	mapCost      = 16
-)
 
 // smallNumbers holds the boxed float64 values of the fixints, 0..127 then
 // -32..-1, so that decoding them allocates nothing.
@@ -96,10 +80,18 @@ var smallNumbers = func() (t [160]any) {
 // (extension -1) are ISO strings (nil for an invalid Date), arrays are []any
 // and maps map[string]any with keys turned into property names. Other
 // extensions are rejected.
+//
+// It decodes a whole tree (value) or, as the msgpack [Tokens], one value at
+// a time; both count depth and values alike.
 type mpDecoder struct {
 	b      []byte
 	off    int
 	budget int
+	left   []int // Tokens: entries left in each open container
+	// intern shares repeated strings through strs (Tokens: the keys and
+	// values that repeat from socket to socket in one answer).
+	intern bool
+	strs   internTable
 }
 
 func (d *mpDecoder) errEOF() error {
@@ -164,24 +156,33 @@ func (d *mpDecoder) value(depth int) (any, error) {
 		return smallNumbers[c], nil
 	case c >= 0xe0: // negative fixint
 		return smallNumbers[c-0xe0+0x80], nil
-	case c <= 0x8f:
-		return d.mapOf(int(c&0x0f), depth)
-	case c <= 0x9f:
-		return d.arrayOf(int(c&0x0f), depth)
-	case c <= 0xbf:
-		return d.str(int(c & 0x1f))
+	case c <= 0x9f, c >= mpArray16 && c <= mpMap32:
+		n, slots, err := d.container(c)
+		if err != nil {
+			return nil, err
+		}
+		if slots == 1 {
+			return d.arrayOf(n, depth)
+		}
+		return d.mapOf(n, depth)
+	case c <= 0xbf, c >= mpStr8 && c <= mpStr32:
+		p, err := d.str(c)
+		if err != nil {
+			return nil, err
+		}
+		return string(p), nil
 	}
 	var n int
 	var err error
 	switch c {
-	case msgpcode.Nil:
+	case mpNil:
 		return nil, nil
-	case msgpcode.False:
+	case mpFalse:
 		return false, nil
-	case msgpcode.True:
+	case mpTrue:
 		return true, nil
-	case msgpcode.Bin8, msgpcode.Bin16, msgpcode.Bin32:
-		if n, err = d.length(1 << (c - msgpcode.Bin8)); err != nil {
+	case mpBin8, mpBin16, mpBin32:
+		if n, err = d.length(1 << (c - mpBin8)); err != nil {
 			return nil, err
 		}
 		p, err := d.take(n)
@@ -189,103 +190,124 @@ func (d *mpDecoder) value(depth int) (any, error) {
 			return nil, err
 		}
 		return bytes.Clone(p), nil
-	case msgpcode.Str8, msgpcode.Str16, msgpcode.Str32:
-		if n, err = d.length(1 << (c - msgpcode.Str8)); err != nil {
-			return nil, err
-		}
-		return d.str(n)
-	case msgpcode.Array16, msgpcode.Array32:
-		if n, err = d.length(2 << (c - msgpcode.Array16)); err != nil {
-			return nil, err
-		}
-		return d.arrayOf(n, depth)
-	case msgpcode.Map16, msgpcode.Map32:
-		if n, err = d.length(2 << (c - msgpcode.Map16)); err != nil {
-			return nil, err
-		}
-		return d.mapOf(n, depth)
-	case msgpcode.Float:
+	case mpFloat:
 		p, err := d.take(4)
 		if err != nil {
 			return nil, err
 		}
 		return jsonNumber(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
-	case msgpcode.Double:
+	case mpDouble:
 		p, err := d.take(8)
 		if err != nil {
 			return nil, err
 		}
 		return jsonNumber(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
-	case msgpcode.Uint8, msgpcode.Int8:
+	case mpUint8, mpInt8:
 		p, err := d.take(1)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int8 {
+		if c == mpInt8 {
 			return float64(int8(p[0])), nil
 		}
 		if p[0] <= 0x7f {
 			return smallNumbers[p[0]], nil
 		}
 		return float64(p[0]), nil
-	case msgpcode.Uint16, msgpcode.Int16:
+	case mpUint16, mpInt16:
 		p, err := d.take(2)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int16 {
+		if c == mpInt16 {
 			return float64(int16(binary.BigEndian.Uint16(p))), nil
 		}
 		return float64(binary.BigEndian.Uint16(p)), nil
-	case msgpcode.Uint32, msgpcode.Int32:
+	case mpUint32, mpInt32:
 		p, err := d.take(4)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int32 {
+		if c == mpInt32 {
 			return float64(int32(binary.BigEndian.Uint32(p))), nil
 		}
 		return float64(binary.BigEndian.Uint32(p)), nil
-	case msgpcode.Uint64, msgpcode.Int64:
+	case mpUint64, mpInt64:
 		p, err := d.take(8)
 		if err != nil {
 			return nil, err
 		}
-		if c == msgpcode.Int64 {
+		if c == mpInt64 {
 			return float64(int64(binary.BigEndian.Uint64(p))), nil
 		}
 		return float64(binary.BigEndian.Uint64(p)), nil
-	case msgpcode.FixExt4:
+	case mpFixExt4:
 		return d.ext(4)
-	case msgpcode.FixExt8:
+	case mpFixExt8:
 		return d.ext(8)
-	case msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
-		if n, err = d.length(1 << (c - msgpcode.Ext8)); err != nil {
+	case mpExt8, mpExt16, mpExt32:
+		if n, err = d.length(1 << (c - mpExt8)); err != nil {
 			return nil, err
 		}
 		return d.ext(n)
-	case msgpcode.FixExt1, msgpcode.FixExt2, msgpcode.FixExt16:
+	case mpFixExt1, mpFixExt2, mpFixExt16:
 		return nil, fmt.Errorf("%w: unsupported msgpack extension", ErrMalformed)
 	}
 	return nil, fmt.Errorf("%w: invalid msgpack code 0x%02x", ErrMalformed, c)
 }
 
-func (d *mpDecoder) str(n int) (any, error) {
-	p, err := d.take(n)
-	if err != nil {
-		return nil, err
+// str reads the bytes of the string whose code c (fixstr, str8/16/32) was
+// just read.
+func (d *mpDecoder) str(c byte) ([]byte, error) {
+	n := int(c & 0x1f)
+	if c >= mpStr8 {
+		var err error
+		if n, err = d.length(1 << (c - mpStr8)); err != nil {
+			return nil, err
+		}
 	}
-	return string(p), nil
+	return d.take(n)
+}
+
+// container reads the length of the array (slots 1) or map (slots 2: a key
+// and a value) whose code c was just read, charges a map's weight to the
+// budget, and rejects counts that the remaining bytes (at least one per
+// slot) or the value budget cannot hold.
+func (d *mpDecoder) container(c byte) (n, slots int, err error) {
+	switch {
+	case c <= 0x8f:
+		n, slots = int(c&0x0f), 2
+	case c <= 0x9f:
+		n, slots = int(c&0x0f), 1
+	case c <= mpArray32:
+		slots = 1
+		n, err = d.length(2 << (c - mpArray16))
+	default:
+		slots = 2
+		n, err = d.length(2 << (c - mpMap16))
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if n > (len(d.b)-d.off)/slots {
+		what := "elements"
+		if slots == 2 {
+			what = "entries"
+		}
+		return 0, 0, fmt.Errorf("%w: %d %s announced, %d bytes remain", ErrMalformed, n, what, len(d.b)-d.off)
+	}
+	if slots == 2 {
+		if err := d.spend(mapCost); err != nil {
+			return 0, 0, err
+		}
+	}
+	if slots*n > d.budget {
+		return 0, 0, fmt.Errorf("%w: too many values", ErrMalformed)
+	}
+	return n, slots, nil
 }
 
 func (d *mpDecoder) arrayOf(n, depth int) (any, error) {
-	// Every element takes at least one byte.
-	if n > len(d.b)-d.off {
-		return nil, fmt.Errorf("%w: %d elements announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
-	}
-	if n > d.budget {
-		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
-	}
 	a := make([]any, n)
 	for i := range a {
 		v, err := d.value(depth + 1)
@@ -298,16 +320,6 @@ func (d *mpDecoder) arrayOf(n, depth int) (any, error) {
 }
 
 func (d *mpDecoder) mapOf(n, depth int) (any, error) {
-	// Every entry takes at least two bytes.
-	if n > (len(d.b)-d.off)/2 {
-		return nil, fmt.Errorf("%w: %d entries announced, %d bytes remain", ErrMalformed, n, len(d.b)-d.off)
-	}
-	if err := d.spend(mapCost); err != nil {
-		return nil, err
-	}
-	if 2*n > d.budget {
-		return nil, fmt.Errorf("%w: too many values", ErrMalformed)
-	}
 	m := make(map[string]any, min(n, 1<<10))
 	for range n {
 		k, err := d.key(depth + 1)
@@ -336,15 +348,21 @@ func (d *mpDecoder) key(depth int) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return internKey(p), nil
+			if k := protocolKey(p); k != "" {
+				return k, nil
+			}
+			if d.intern {
+				return d.strs.get(p), nil
+			}
+			return string(p), nil
 		}
 		switch d.b[d.off] {
-		case msgpcode.FixExt4, msgpcode.FixExt8, msgpcode.Ext8, msgpcode.Ext16, msgpcode.Ext32:
+		case mpFixExt4, mpFixExt8, mpExt8, mpExt16, mpExt32:
 			return "", fmt.Errorf("%w: map key is an extension", ErrMalformed)
-		case msgpcode.Float, msgpcode.Double:
+		case mpFloat, mpDouble:
 			// NaN and Infinity keys keep their JavaScript names.
 			size := 4
-			if d.b[d.off] == msgpcode.Double {
+			if d.b[d.off] == mpDouble {
 				size = 8
 			}
 			if err := d.spend(1); err != nil {
@@ -356,9 +374,9 @@ func (d *mpDecoder) key(depth int) (string, error) {
 				return "", err
 			}
 			if size == 4 {
-				return jsNumberString(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
+				return FormatNumber(float64(math.Float32frombits(binary.BigEndian.Uint32(p)))), nil
 			}
-			return jsNumberString(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
+			return FormatNumber(math.Float64frombits(binary.BigEndian.Uint64(p))), nil
 		}
 	}
 	k, err := d.value(depth)
@@ -395,72 +413,99 @@ func (d *mpDecoder) ext(n int) (any, error) {
 	}
 }
 
-// internKey returns the protocol's own key names without allocating.
-func internKey(p []byte) string {
-	if k := protocolKey(p); k != "" {
-		return k
+// The msgpack Tokens: the same decoder, one value at a time.
+
+// End implements Tokens: nothing may follow the top-level value.
+func (d *mpDecoder) End() error {
+	if d.off != len(d.b) {
+		return fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(d.b)-d.off)
 	}
-	return string(p)
+	return nil
 }
 
-// protocolKey returns the key names of the protocol as constants, "" for
-// any other name.
-func protocolKey(p []byte) string {
-	switch string(p) {
-	case "type":
-		return "type"
-	case "data":
-		return "data"
-	case "nsp":
-		return "nsp"
-	case "uid":
-		return "uid"
-	case "rooms":
-		return "rooms"
-	case "except":
-		return "except"
-	case "flags":
-		return "flags"
-	case "opts":
-		return "opts"
-	case "packet":
-		return "packet"
-	case "requestId":
-		return "requestId"
-	case "volatile":
-		return "volatile"
-	case "compress":
-		return "compress"
-	case "timeout":
-		return "timeout"
-	case "expectSingleResponse":
-		return "expectSingleResponse"
-	case "clientCount":
-		return "clientCount"
-	case "sockets":
-		return "sockets"
-	case "id":
-		return "id"
-	case "handshake":
-		return "handshake"
-	case "headers":
-		return "headers"
-	case "time":
-		return "time"
-	case "address":
-		return "address"
-	case "xdomain":
-		return "xdomain"
-	case "secure":
-		return "secure"
-	case "issued":
-		return "issued"
-	case "url":
-		return "url"
-	case "query":
-		return "query"
-	case "auth":
-		return "auth"
+// Peek implements Tokens.
+func (d *mpDecoder) Peek() (Kind, error) {
+	if d.off >= len(d.b) {
+		return 0, d.errEOF()
 	}
-	return ""
+	switch c := d.b[d.off]; {
+	case c >= 0x80 && c <= 0x8f, c == mpMap16, c == mpMap32:
+		return KindObject, nil
+	case c >= 0x90 && c <= 0x9f, c == mpArray16, c == mpArray32:
+		return KindArray, nil
+	case c >= 0xa0 && c <= 0xbf, c >= mpStr8 && c <= mpStr32:
+		return KindString, nil
+	case c == mpNil:
+		return KindNull, nil
+	}
+	return KindOther, nil
 }
+
+// token starts a string or container Peek announced: it checks the depth,
+// charges the value and returns its code.
+func (d *mpDecoder) token() (byte, error) {
+	if len(d.left) > MaxDepth {
+		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+	}
+	if err := d.spend(1); err != nil {
+		return 0, err
+	}
+	c := d.b[d.off]
+	d.off++
+	return c, nil
+}
+
+// Str implements Tokens.
+func (d *mpDecoder) Str(known string, intern bool) (string, error) {
+	c, err := d.token()
+	if err != nil {
+		return "", err
+	}
+	p, err := d.str(c)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case string(p) == known:
+		return known, nil
+	case intern:
+		return d.strs.get(p), nil
+	}
+	return string(p), nil
+}
+
+// Value implements Tokens.
+func (d *mpDecoder) Value() (any, error) { return d.value(len(d.left)) }
+
+// EnterArray implements Tokens.
+func (d *mpDecoder) EnterArray() (int, error) { return d.enter() }
+
+// EnterObject implements Tokens.
+func (d *mpDecoder) EnterObject() (int, error) { return d.enter() }
+
+func (d *mpDecoder) enter() (int, error) {
+	c, err := d.token()
+	if err != nil {
+		return 0, err
+	}
+	n, _, err := d.container(c)
+	if err != nil {
+		return 0, err
+	}
+	d.left = append(d.left, n)
+	return n, nil
+}
+
+// More implements Tokens.
+func (d *mpDecoder) More() (bool, error) {
+	top := len(d.left) - 1
+	if d.left[top] == 0 {
+		d.left = d.left[:top]
+		return false, nil
+	}
+	d.left[top]--
+	return true, nil
+}
+
+// Key implements Tokens.
+func (d *mpDecoder) Key() (string, error) { return d.key(len(d.left)) }

@@ -1,4 +1,4 @@
-package protocol
+package codec
 
 import (
 	"encoding/binary"
@@ -11,14 +11,18 @@ import (
 // Wire trees are written by appendMsgpack in one pass, byte for byte as
 // notepack.io writes the same JavaScript values: smallest integer forms,
 // integral numbers as integers, float64 otherwise, fixstr/str8/16/32,
-// bin8/16/32, timestamps as extension -1. Keys of obj keep their order; keys
+// bin8/16/32, timestamps as extension -1. Keys of Object keep their order; keys
 // of map[string]any come in Go's map order. Values of other types (structs,
-// typed slices) are handed to vmihailenco/msgpack configured alike.
+// typed slices) are normalised by ToWire first, as user values are.
+
+// RawMsgpack is an already encoded msgpack value, written verbatim (a
+// handshake encoded once per socket, for instance).
+type RawMsgpack []byte
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// marshalMsgpack encodes a wire value tree.
-func marshalMsgpack(v any) ([]byte, error) {
+// MarshalMsgpack encodes a wire value tree.
+func MarshalMsgpack(v any) ([]byte, error) {
 	bp := bufPool.Get().(*[]byte)
 	b, err := appendMsgpack((*bp)[:0], v, 0)
 	var out []byte
@@ -50,7 +54,7 @@ func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, 0xc2), nil
 	case string:
-		return appendMsgpackString(b, x), nil
+		return AppendMsgpackString(b, x), nil
 	case []byte:
 		if x == nil {
 			return append(b, 0xc0), nil
@@ -61,15 +65,15 @@ func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
 	case float32:
 		return appendMsgpackNumber(b, float64(x)), nil
 	case int:
-		return appendMsgpackInt(b, int64(x)), nil
+		return AppendMsgpackInt(b, int64(x)), nil
 	case int8:
-		return appendMsgpackInt(b, int64(x)), nil
+		return AppendMsgpackInt(b, int64(x)), nil
 	case int16:
-		return appendMsgpackInt(b, int64(x)), nil
+		return AppendMsgpackInt(b, int64(x)), nil
 	case int32:
-		return appendMsgpackInt(b, int64(x)), nil
+		return AppendMsgpackInt(b, int64(x)), nil
 	case int64:
-		return appendMsgpackInt(b, x), nil
+		return AppendMsgpackInt(b, x), nil
 	case uint:
 		return appendMsgpackUint(b, uint64(x)), nil
 	case uint8:
@@ -82,18 +86,18 @@ func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
 		return appendMsgpackUint(b, x), nil
 	case time.Time:
 		return appendMsgpackTime(b, x), nil
-	case rawMsgpack:
+	case RawMsgpack:
 		return append(b, x...), nil
-	case obj:
+	case Object:
 		b = appendMsgpackHeader(b, len(x), 0x80, 0xde)
 		for _, e := range x {
-			b = appendMsgpackString(b, e.k)
-			if b, err = appendMsgpack(b, e.v, depth+1); err != nil {
+			b = AppendMsgpackString(b, e.Key)
+			if b, err = appendMsgpack(b, e.Value, depth+1); err != nil {
 				return nil, err
 			}
 		}
 		return b, nil
-	case []obj:
+	case []Object:
 		b = appendMsgpackHeader(b, len(x), 0x90, 0xdc)
 		for _, e := range x {
 			if b, err = appendMsgpack(b, e, depth+1); err != nil {
@@ -118,14 +122,14 @@ func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
 		}
 		b = appendMsgpackHeader(b, len(x), 0x80, 0xde)
 		for k, e := range x {
-			b = appendMsgpackString(b, k)
+			b = AppendMsgpackString(b, k)
 			if b, err = appendMsgpack(b, e, depth+1); err != nil {
 				return nil, err
 			}
 		}
 		return b, nil
 	}
-	return appendMsgpackFallback(b, v)
+	return appendMsgpackOther(b, v, depth)
 }
 
 // appendMsgpackHeader writes an array (fix 0x90, 16-bit 0xdc) or map (fix
@@ -141,7 +145,7 @@ func appendMsgpackHeader(b []byte, n int, fix, code16 byte) []byte {
 	}
 }
 
-func appendMsgpackString(b []byte, s string) []byte {
+func AppendMsgpackString(b []byte, s string) []byte {
 	n := len(s)
 	switch {
 	case n < 32:
@@ -178,7 +182,7 @@ func appendMsgpackNumber(b []byte, f float64) []byte {
 		case f >= 0 && f < 1<<64:
 			return appendMsgpackUint(b, uint64(f))
 		case f < 0 && f >= -(1<<63):
-			return appendMsgpackInt(b, int64(f))
+			return AppendMsgpackInt(b, int64(f))
 		}
 	}
 	return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(f))
@@ -199,7 +203,7 @@ func appendMsgpackUint(b []byte, n uint64) []byte {
 	}
 }
 
-func appendMsgpackInt(b []byte, n int64) []byte {
+func AppendMsgpackInt(b []byte, n int64) []byte {
 	switch {
 	case n >= 0:
 		return appendMsgpackUint(b, uint64(n))
@@ -231,20 +235,12 @@ func appendMsgpackTime(b []byte, t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(b, uint64(sec))
 }
 
-// appendMsgpackFallback encodes any other Go value with vmihailenco/msgpack
-// (json struct tags, compact numbers).
-func appendMsgpackFallback(b []byte, v any) ([]byte, error) {
-	pe := encPool.Get().(*pooledEncoder)
-	pe.buf.Reset()
-	err := pe.enc.Encode(v)
-	if err == nil {
-		b = append(b, pe.buf.Bytes()...)
-	}
-	if pe.buf.Cap() <= 64<<10 {
-		encPool.Put(pe)
-	}
+// appendMsgpackOther encodes a value outside wire trees (a struct, a typed
+// slice or map) as ToWire normalises it: what a JSON client would get.
+func appendMsgpackOther(b []byte, v any, depth int) ([]byte, error) {
+	w, err := ToWire(v)
 	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	return appendMsgpack(b, w, depth+1)
 }

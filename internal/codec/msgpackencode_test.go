@@ -1,4 +1,4 @@
-package protocol
+package codec
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sioredis/sioredis/internal/wiretest"
 )
 
 // TestMsgpackLikeNotepack: the msgpack writer picks the forms notepack.io
@@ -60,18 +62,18 @@ func TestMsgpackLikeNotepack(t *testing.T) {
 		{"nil array", []any(nil), "c0"},
 		{"empty map", map[string]any{}, "80"},
 		{"nil map", map[string]any(nil), "c0"},
-		{"ordered object", obj{{"b", 1}, {"a", obj{}}}, "82a16201a16180"},
-		{"array of objects", []obj{{{"a", 1}}}, "9181a16101"},
+		{"ordered object", Object{{"b", 1}, {"a", Object{}}}, "82a16201a16180"},
+		{"array of objects", []Object{{{"a", 1}}}, "9181a16101"},
 		{"epoch", time.Unix(0, 0), "d6ff00000000"},
 		{"timestamp64", time.Unix(1, 5e8), "d7ff7735940000000001"},
 		{"timestamp96", time.Unix(-1, 0), "c70cff00000000ffffffffffffffff"},
-		{"struct through vmihailenco with json tags", struct {
+		{"struct as ToWire normalises it (json tags)", struct {
 			A int `json:"a"`
 		}{A: 1}, "81a16101"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := marshalMsgpack(c.in)
+			got, err := MarshalMsgpack(c.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,11 +91,11 @@ func TestMsgpackLikeNotepack(t *testing.T) {
 		})
 	}
 	// Large headers.
-	big, err := marshalMsgpack([]any{strings.Repeat("x", 70000), make([]byte, 70000), make([]any, 70000), bigMap(70000)})
+	big, err := MarshalMsgpack([]any{strings.Repeat("x", 70000), make([]byte, 70000), make([]any, 70000), bigMap(70000)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := unmarshalMsgpack(big)
+	tree, err := UnmarshalMsgpack(big)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,17 +104,17 @@ func TestMsgpackLikeNotepack(t *testing.T) {
 		t.Error("32-bit headers did not round-trip")
 	}
 	for _, h := range []string{"94db00011170", "c600011170", "dd00011170", "df00011170"} {
-		if !bytes.Contains(big, mustHex(t, h)) {
+		if !bytes.Contains(big, wiretest.Hex(h)) {
 			t.Errorf("no %s header", h)
 		}
 	}
 	// Cycles are refused instead of overflowing the stack.
 	cyclic := []any{nil}
 	cyclic[0] = cyclic
-	if _, err := marshalMsgpack(cyclic); err == nil {
+	if _, err := MarshalMsgpack(cyclic); err == nil {
 		t.Error("cyclic value encoded")
 	}
-	if _, err := marshalJSON(cyclic); err == nil {
+	if _, err := MarshalJSON(cyclic); err == nil {
 		t.Error("cyclic value encoded as JSON")
 	}
 }
@@ -120,7 +122,7 @@ func TestMsgpackLikeNotepack(t *testing.T) {
 func bigMap(n int) map[string]any {
 	m := make(map[string]any, n)
 	for i := range n {
-		m[jsNumberString(float64(i))] = nil
+		m[FormatNumber(float64(i))] = nil
 	}
 	return m
 }
@@ -131,17 +133,4 @@ func beUint64(b []byte) uint64 {
 		v = v<<8 | uint64(c)
 	}
 	return v
-}
-
-func TestJSNumberString(t *testing.T) {
-	cases := map[float64]string{
-		0: "0", math.Copysign(0, -1): "0", 1: "1", -1.5: "-1.5", 1e21: "1e+21", 1.5e21: "1.5e+21", 1e20: "100000000000000000000",
-		1e-6: "0.000001", 1e-7: "1e-7", -1.25e-10: "-1.25e-10", 123456789: "123456789", 0.1: "0.1",
-		math.NaN(): "NaN", math.Inf(1): "Infinity", math.Inf(-1): "-Infinity", 1e300: "1e+300", 5e-324: "5e-324",
-	}
-	for f, want := range cases {
-		if got := jsNumberString(f); got != want {
-			t.Errorf("jsNumberString(%v) = %q, want %q", f, got, want)
-		}
-	}
 }

@@ -1,8 +1,7 @@
-package protocol
+package codec
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -11,10 +10,6 @@ import (
 	"strings"
 	"time"
 )
-
-// ErrUnsupportedValue reports a user value that cannot be put on the wire
-// (a function, a channel, a map with non-string keys, NaN...).
-var ErrUnsupportedValue = errors.New("sioredis: value cannot be encoded")
 
 // ToWire deep-converts a user value into the value tree the encoders write:
 // nil, bool, string, float64 and every integer kind, []byte, time.Time,
@@ -195,13 +190,13 @@ func HasBinary(v any) bool {
 				return true
 			}
 		}
-	case obj:
-		for _, kv := range x {
-			if HasBinary(kv.v) {
+	case Object:
+		for _, m := range x {
+			if HasBinary(m.Value) {
 				return true
 			}
 		}
-	case []obj:
+	case []Object:
 		for _, o := range x {
 			if HasBinary(o) {
 				return true
@@ -220,10 +215,10 @@ func jsonNumber(f float64) any {
 	return f
 }
 
-// jsNumberString formats a number as JavaScript's String(n) does (decimal
+// FormatNumber formats a number as JavaScript's String(n) does (decimal
 // between 1e-6 and 1e21, exponent form "1e+21" / "1e-7" outside, "0" for
 // -0). It names map keys and rooms that arrive as numbers.
-func jsNumberString(f float64) string {
+func FormatNumber(f float64) string {
 	switch {
 	case f == 0:
 		return "0"
@@ -278,9 +273,30 @@ func keyString(k any) (string, error) {
 	case nil:
 		return "null", nil
 	case float64:
-		return jsNumberString(x), nil
+		return FormatNumber(x), nil
 	case []byte:
 		return string(x), nil
 	}
-	return "", fmt.Errorf("%w: map key is %s", ErrMalformed, typeName(k))
+	return "", fmt.Errorf("%w: map key is %s", ErrMalformed, TypeName(k))
+}
+
+// TypeName describes a decoded value for error messages.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	case []byte:
+		return "binary"
+	}
+	return fmt.Sprintf("%T", v)
 }

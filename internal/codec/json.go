@@ -1,4 +1,4 @@
-package protocol
+package codec
 
 import (
 	"bytes"
@@ -9,53 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
-// kv is one key of an ordered object.
-type kv struct {
-	k string
-	v any
-}
-
-// obj is an object whose keys are written in the given order, in both JSON
-// and msgpack, so that Go produces the same bytes as Node for the same
-// message.
-type obj []kv
-
-var (
-	_ msgpack.CustomEncoder = obj(nil)
-	_ json.Marshaler        = obj(nil)
-)
-
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (o obj) EncodeMsgpack(enc *msgpack.Encoder) error {
-	if err := enc.EncodeMapLen(len(o)); err != nil {
-		return err
-	}
-	for _, e := range o {
-		if err := enc.EncodeString(e.k); err != nil {
-			return err
-		}
-		if err := enc.Encode(e.v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// MarshalJSON implements json.Marshaler.
-func (o obj) MarshalJSON() ([]byte, error) {
-	return marshalJSON(o)
-}
-
-// marshalJSON encodes a wire value tree as JSON the way JSON.stringify does
+// MarshalJSON encodes a wire value tree as JSON the way JSON.stringify does
 // (no HTML escaping, -0 written as 0). The value kinds of wire trees are
 // written directly, in one pass; anything else (time.Time, []byte, structs)
 // goes through encoding/json. The output is otherwise byte for byte what
 // encoding/json writes.
-func marshalJSON(v any) ([]byte, error) {
+func MarshalJSON(v any) ([]byte, error) {
 	return appendJSON(make([]byte, 0, 256), v, 0)
 }
 
@@ -76,7 +37,7 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case string:
-		return appendJSONString(b, x), nil
+		return AppendJSONString(b, x), nil
 	case float64:
 		return appendJSONFloat(b, x, 64)
 	case float32:
@@ -101,22 +62,22 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendUint(b, uint64(x), 10), nil
 	case uint64:
 		return strconv.AppendUint(b, x, 10), nil
-	case rawMsgpack:
+	case RawMsgpack:
 		return nil, errors.New("sioredis: msgpack value in a JSON message")
-	case obj:
+	case Object:
 		b = append(b, '{')
 		for i, e := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, e.k)
+			b = AppendJSONString(b, e.Key)
 			b = append(b, ':')
-			if b, err = appendJSON(b, e.v, depth+1); err != nil {
+			if b, err = appendJSON(b, e.Value, depth+1); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, '}'), nil
-	case []obj:
+	case []Object:
 		return appendJSONArray(b, x, depth)
 	case []any:
 		if x == nil {
@@ -138,7 +99,7 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = AppendJSONString(b, k)
 			b = append(b, ':')
 			if b, err = appendJSON(b, x[k], depth+1); err != nil {
 				return nil, err
@@ -183,10 +144,10 @@ func appendJSONFloat(b []byte, f float64, bits int) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString quotes a string exactly as encoding/json does with HTML
+// AppendJSONString quotes a string exactly as encoding/json does with HTML
 // escaping off: \" \\ \b \f \n \r \t, \u00XX for other control characters,
 // \ufffd for invalid UTF-8, \u2028 and \u2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -262,10 +223,10 @@ func (j *jsonBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// unmarshalJSON decodes an untrusted JSON payload into a generic tree
+// UnmarshalJSON decodes an untrusted JSON payload into a generic tree
 // (numbers are float64). Nesting and the number of values are bounded as
 // for msgpack before encoding/json allocates anything.
-func unmarshalJSON(b []byte) (any, error) {
+func UnmarshalJSON(b []byte) (any, error) {
 	if len(b) > MaxMessageSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(b), MaxMessageSize)
 	}
