@@ -22,6 +22,12 @@ const (
 	mapCost      = 16
 )
 
+// maxEncodeDepth stops the encoders on cyclic or absurdly deep trees
+// (values that went through ToWire are at most MaxDepth deep).
+const maxEncodeDepth = 1000
+
+var errEncodeDepth = errors.New("sioredis: value nested too deeply (cycle?)")
+
 // ErrMalformed is wrapped by every decoding error: the payload is not a
 // message of the expected shape.
 var ErrMalformed = errors.New("sioredis: malformed message")
