@@ -289,7 +289,7 @@ func (d *mpDecoder) container(c byte) (n, slots int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if n > (len(d.b)-d.off)/slots {
+	if slots*n > len(d.b)-d.off {
 		what := "elements"
 		if slots == 2 {
 			what = "entries"
