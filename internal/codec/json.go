@@ -276,10 +276,10 @@ func checkJSONShape(b []byte) error {
 			cost++
 		}
 		if depth > MaxDepth+1 {
-			return fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+			return errTooDeep
 		}
 		if cost > decodeBudget {
-			return fmt.Errorf("%w: too many values", ErrMalformed)
+			return errTooMany
 		}
 	}
 	return nil
