@@ -31,7 +31,8 @@ type Config struct {
 	// PublishQueueBytes bounds their payload bytes (<= 0: no byte budget).
 	PublishQueueBytes int
 	// HealthCheckInterval is how often each subscriber connection proves
-	// that Redis answers (a PING whose reply must come within half of it).
+	// that Redis answers (a PING whose reply, or any message while the
+	// reply waits behind a backlog, must come within half of it).
 	HealthCheckInterval time.Duration
 
 	// MaxAnswerBytes bounds one encoded fetchSockets answer (<= 0: no

@@ -179,6 +179,11 @@ type subscriber struct {
 	// Receive-goroutine state.
 	pingOut    bool // a PING is waiting for its PONG
 	pingSentAt time.Time
+	// heardAt is when the connection last delivered something. Redis
+	// answers a PING after the messages it queued before it, so under a
+	// backlog the PONG comes late while messages keep arriving: those
+	// prove the link as well.
+	heardAt    time.Time
 	nextPing   time.Time
 	lastRefuse error  // the last error reply since the last PONG
 	cause      string // why the subscriber is down, "" while it is up
@@ -481,6 +486,7 @@ func (s *subscriber) serve(ps *redis.PubSub) (proven bool, err error) {
 		if s.ctx.Err() != nil {
 			return proven, s.ctx.Err()
 		}
+		now := time.Now()
 		if err != nil {
 			var rerr redis.Error
 			var ne net.Error
@@ -496,6 +502,7 @@ func (s *subscriber) serve(ps *redis.PubSub) (proven bool, err error) {
 				return proven, err
 			}
 		} else {
+			s.heardAt = now
 			switch m := msg.(type) {
 			case *redis.Subscription:
 				s.confirmed(m)
@@ -508,15 +515,17 @@ func (s *subscriber) serve(ps *redis.PubSub) (proven bool, err error) {
 				s.dispatch(m)
 			}
 		}
-		if err := s.tick(ps, time.Now()); err != nil {
+		if err := s.tick(ps, now); err != nil {
 			return proven, err
 		}
 	}
 }
 
-// tick runs the health check and the retries of refused subscriptions.
+// tick runs the health check and the retries of refused subscriptions. A
+// PING is missed when neither its PONG nor anything else came within half
+// an interval of it, or of the last message after it.
 func (s *subscriber) tick(ps *redis.PubSub, now time.Time) error {
-	if s.pingOut && now.Sub(s.pingSentAt) > s.link.interval/2 {
+	if s.pingOut && now.Sub(later(s.pingSentAt, s.heardAt)) > s.link.interval/2 {
 		s.stats.healthCheckFailures.Add(1)
 		if s.lastRefuse != nil {
 			// E.g. -LOADING or -MASTERDOWN instead of a PONG.
@@ -853,4 +862,11 @@ func (s *subscriber) lostShard(channel string) {
 	if s.onLost != nil {
 		s.onLost(channel)
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
