@@ -36,24 +36,12 @@ const (
 // WithKey sets the channel prefix (Node: key for the classic adapter,
 // channelPrefix for the sharded one). Default "socket.io". Every server and
 // emitter of one cluster must use the same prefix.
-func WithKey(prefix string) Option {
-	return func(c *core.Config) {
-		if prefix != "" {
-			c.Key = prefix
-		}
-	}
-}
+func WithKey(prefix string) Option { return core.WithKey(prefix) }
 
 // WithRequestsTimeout bounds every cross-server request: fetchSockets,
 // allRooms, serverSideEmit with ack, and the start-up subscription. Default
 // 5 s, as in Node. Values <= 0 keep the default.
-func WithRequestsTimeout(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.RequestsTimeout = d
-		}
-	}
-}
+func WithRequestsTimeout(d time.Duration) Option { return core.WithRequestsTimeout(d) }
 
 // WithPublishOnSpecificResponseChannel makes the classic adapter answer
 // requests on the requester's own response channel P-response#N#<uid>#
@@ -65,70 +53,41 @@ func WithRequestsTimeout(d time.Duration) Option {
 // differ between servers. serverSideEmit answers use the shared channel in
 // every case, as in Node.
 func WithPublishOnSpecificResponseChannel(on bool) Option {
-	return func(c *core.Config) { c.PublishOnSpecificResponseChannel = on }
+	return core.WithPublishOnSpecificResponseChannel(on)
 }
 
 // WithLogger sets the logger. Default slog.Default(). Hostile or broken
 // input is logged at Warn the first time per kind, then at Debug.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *core.Config) {
-		if l != nil {
-			c.Logger = l
-		}
-	}
-}
+func WithLogger(l *slog.Logger) Option { return core.WithLogger(l) }
 
 // WithSubscriptionMode sets the sharded adapter's subscription mode.
 // Default [DynamicMode]. Ignored by the classic adapter.
-func WithSubscriptionMode(m SubscriptionMode) Option {
-	return func(c *core.Config) {
-		if m.Valid() {
-			c.SubscriptionMode = m
-		}
-	}
-}
+func WithSubscriptionMode(m SubscriptionMode) Option { return core.WithSubscriptionMode(m) }
 
 // WithInboxSize bounds the queue of received messages waiting to be applied
 // to one namespace. When a namespace cannot keep up, further messages are
 // dropped and counted in Stats.Dropped instead of growing memory without
 // bound. Default 65536, enough for bursts of tens of thousands of
 // broadcasts; memory is bounded by this count times the message size.
-func WithInboxSize(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.InboxSize = n
-		}
-	}
-}
+func WithInboxSize(n int) Option { return core.WithInboxSize(n) }
 
 // WithPublishQueueSize bounds the queue of messages waiting to be
 // published. Broadcasts are published asynchronously (as in Node, which does
 // not await PUBLISH); when Redis is slower than the emitters, broadcasts
 // beyond this bound are dropped and counted in Stats.PublishDropped. Default
 // 8192.
-func WithPublishQueueSize(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.PublishQueueSize = n
-		}
-	}
-}
+func WithPublishQueueSize(n int) Option { return core.WithPublishQueueSize(n) }
 
 // WithHealthCheckInterval sets how often each subscriber connection proves
 // that Redis still answers: it sends a PING every interval and drops and
-// redials the connection when the reply has not arrived half an interval
-// later. A Redis that stops answering (a frozen host, a silent network
+// redials the connection when neither the reply nor any message has arrived
+// half an interval later (messages still arriving while the reply waits
+// behind a backlog prove the link as well). A Redis that stops answering (a frozen host, a silent network
 // partition) is therefore detected within 2 x interval; Healthy() turns false
 // and Stats.HealthCheckFailures counts it. The same tick re-checks refused
 // subscriptions and, with a Sentinel failover client, where the master is.
 // Default 5 s. Values <= 0 keep the default.
-func WithHealthCheckInterval(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HealthCheckInterval = d
-		}
-	}
-}
+func WithHealthCheckInterval(d time.Duration) Option { return core.WithHealthCheckInterval(d) }
 
 // WithObserver installs an observer that receives the adapter's events as
 // they happen (messages published, received, dropped and undecodable, with
@@ -139,40 +98,24 @@ func WithHealthCheckInterval(d time.Duration) Option {
 // observers; each is a module of its own, so the library requires neither.
 // The builder calls obs.Attach with its Stats when it is created. Default:
 // none.
-func WithObserver(obs sioredis.Observer) Option {
-	return func(c *core.Config) { c.Observer = obs }
-}
+func WithObserver(obs sioredis.Observer) Option { return core.WithObserver(obs) }
 
 // WithHeartbeatInterval sets how often the server announces itself to the
 // other Go servers of each namespace (Node's heartbeatInterval). Default
 // 5 s. Values <= 0 keep the default. See the README's Membership section.
-func WithHeartbeatInterval(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HeartbeatInterval = d
-		}
-	}
-}
+func WithHeartbeatInterval(d time.Duration) Option { return core.WithHeartbeatInterval(d) }
 
 // WithHeartbeatTimeout sets how long another Go server may stay unheard
 // before it is declared dead (Node's heartbeatTimeout): requests in flight
 // stop waiting for it and new ones do not expect it. Default 10 s. Values
 // <= 0 keep the default. Keep it above two intervals.
-func WithHeartbeatTimeout(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HeartbeatTimeout = d
-		}
-	}
-}
+func WithHeartbeatTimeout(d time.Duration) Option { return core.WithHeartbeatTimeout(d) }
 
 // WithMemberListener sets a function told about every join and departure
 // of another Go server (one event per server and namespace), in order, on
 // a goroutine of its own per namespace. It must not block for long: events
 // queue behind it.
-func WithMemberListener(f func(MemberEvent)) Option {
-	return func(c *core.Config) { c.MemberListener = f }
-}
+func WithMemberListener(f func(MemberEvent)) Option { return core.WithMemberListener(f) }
 
 // WithMaxAnswerBytes bounds one encoded fetchSockets answer of this server.
 // An answer over the bound is not published: an empty answer marked too
@@ -182,13 +125,7 @@ func WithMemberListener(f func(MemberEvent)) Option {
 // Default 8 MiB, under the decoders' 16 MiB limit and Redis' default
 // client-output-buffer-limit pubsub (32 MB) that would otherwise disconnect
 // subscribers. Values <= 0 keep the default.
-func WithMaxAnswerBytes(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.MaxAnswerBytes = n
-		}
-	}
-}
+func WithMaxAnswerBytes(n int) Option { return core.WithMaxAnswerBytes(n) }
 
 // WithMaxHandshakeBytes bounds the encoded handshake (headers, query,
 // auth, which its client chooses) of one socket in a fetchSockets answer.
@@ -196,13 +133,7 @@ func WithMaxAnswerBytes(n int) Option {
 // the handshake's time, address and flags), counted in
 // Stats.DescriptionsTrimmed and logged. Default 64 KiB. Values <= 0 keep
 // the default.
-func WithMaxHandshakeBytes(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.MaxHandshakeBytes = n
-		}
-	}
-}
+func WithMaxHandshakeBytes(n int) Option { return core.WithMaxHandshakeBytes(n) }
 
 // WithoutHandshakes makes this server describe its sockets in fetchSockets
 // answers without their handshake's headers, query, URL and auth: ids,
@@ -211,9 +142,7 @@ func WithMaxHandshakeBytes(n int) Option {
 // instead of about 715 with a browser's usual headers), or that must not
 // publish what clients sent.
 // It applies to what this server answers; Node servers answer as they do.
-func WithoutHandshakes() Option {
-	return func(c *core.Config) { c.WithoutHandshakes = true }
-}
+func WithoutHandshakes() Option { return core.WithoutHandshakes() }
 
 // WithHandshakeFilter sets what this server publishes of each socket's
 // handshake in fetchSockets answers: f edits a copy (its Headers, Query and
@@ -221,13 +150,10 @@ func WithoutHandshakes() Option {
 // [RedactCredentials]; call that from f to keep it. Whoever can read the
 // Redis channels, and every server of the cluster, sees what f leaves.
 func WithHandshakeFilter(f func(h *socket.Handshake)) Option {
-	return func(c *core.Config) {
-		if f == nil {
-			c.HandshakeFilter = nil
-			return
-		}
-		c.HandshakeFilter = func(h *protocol.Handshake) { f((*socket.Handshake)(h)) }
+	if f == nil {
+		return core.WithHandshakeFilter(nil)
 	}
+	return core.WithHandshakeFilter(func(h *protocol.Handshake) { f((*socket.Handshake)(h)) })
 }
 
 // RedactCredentials is the default handshake filter: it replaces the
@@ -242,26 +168,14 @@ func RedactCredentials(h *socket.Handshake) { core.RedactCredentials((*protocol.
 // Stats.InboxBytesDropped, and logged. Messages over 16 MiB, which no
 // decoder accepts, are dropped the same way whatever the budget. Default
 // 64 MiB. Values <= 0 keep the default.
-func WithInboxBytes(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.InboxBytes = n
-		}
-	}
-}
+func WithInboxBytes(n int) Option { return core.WithInboxBytes(n) }
 
 // WithPublishQueueBytes bounds the payload bytes of the messages waiting to
 // be published, besides their count ([WithPublishQueueSize]): while Redis
 // is slow or stalled, a broadcast that does not fit is dropped and counted
 // in Stats.PublishDropped, and a request fails with [ErrQueueFull]. Default
 // 64 MiB. Values <= 0 keep the default.
-func WithPublishQueueBytes(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.PublishQueueBytes = n
-		}
-	}
-}
+func WithPublishQueueBytes(n int) Option { return core.WithPublishQueueBytes(n) }
 
 // WithRoomFilter limits the room channels of the sharded dynamic modes,
 // which otherwise subscribe one channel per local room: a room f refuses
@@ -275,6 +189,4 @@ func WithPublishQueueBytes(n int) Option {
 // that does not know it sends to the room channel nobody hears; Node
 // servers have no such option. Ignored by the classic adapter and in
 // StaticMode.
-func WithRoomFilter(f func(room string) bool) Option {
-	return func(c *core.Config) { c.RoomFilter = f }
-}
+func WithRoomFilter(f func(room string) bool) Option { return core.WithRoomFilter(f) }

@@ -20,15 +20,9 @@ func MarshalJSON(v any) ([]byte, error) {
 	return appendJSON(make([]byte, 0, 256), v, 0)
 }
 
-// maxJSONDepth stops the encoder on cyclic or absurdly deep trees (values
-// that went through ToWire are at most MaxDepth deep).
-const maxJSONDepth = 1000
-
-var errJSONDepth = errors.New("sioredis: value nested too deeply (cycle?)")
-
 func appendJSON(b []byte, v any, depth int) ([]byte, error) {
-	if depth > maxJSONDepth {
-		return nil, errJSONDepth
+	if depth > maxEncodeDepth {
+		return nil, errEncodeDepth
 	}
 	var err error
 	switch x := v.(type) {
@@ -282,10 +276,10 @@ func checkJSONShape(b []byte) error {
 			cost++
 		}
 		if depth > MaxDepth+1 {
-			return fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+			return errTooDeep
 		}
 		if cost > decodeBudget {
-			return fmt.Errorf("%w: too many values", ErrMalformed)
+			return errTooMany
 		}
 	}
 	return nil

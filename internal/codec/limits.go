@@ -1,6 +1,9 @@
 package codec
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // MaxMessageSize is the largest payload a decoder accepts (16 MiB). Bigger
 // messages are rejected before any parsing: pub/sub payloads of Socket.IO
@@ -22,9 +25,22 @@ const (
 	mapCost      = 16
 )
 
+// maxEncodeDepth stops the encoders on cyclic or absurdly deep trees
+// (values that went through ToWire are at most MaxDepth deep).
+const maxEncodeDepth = 1000
+
+var errEncodeDepth = errors.New("sioredis: value nested too deeply (cycle?)")
+
 // ErrMalformed is wrapped by every decoding error: the payload is not a
 // message of the expected shape.
 var ErrMalformed = errors.New("sioredis: malformed message")
+
+// The decoders' limit errors are values: the checks that return them stay
+// small enough to inline on the hot path.
+var (
+	errTooDeep = fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+	errTooMany = fmt.Errorf("%w: too many values", ErrMalformed)
+)
 
 // ErrUnsupportedValue reports a value that cannot be put on the wire (a
 // function, a channel, a map with non-string keys, NaN...).

@@ -101,11 +101,15 @@ func (d *mpDecoder) errEOF() error {
 // take returns the next n bytes.
 func (d *mpDecoder) take(n int) ([]byte, error) {
 	if n < 0 || n > len(d.b)-d.off {
-		return nil, fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(d.b)-d.off)
+		return nil, d.errShort(n)
 	}
 	p := d.b[d.off : d.off+n]
 	d.off += n
 	return p, nil
+}
+
+func (d *mpDecoder) errShort(n int) error {
+	return fmt.Errorf("%w: length %d exceeds the %d remaining bytes", ErrMalformed, n, len(d.b)-d.off)
 }
 
 // length reads a big-endian length of size bytes.
@@ -134,14 +138,14 @@ func (d *mpDecoder) length(size int) (int, error) {
 func (d *mpDecoder) spend(n int) error {
 	d.budget -= n
 	if d.budget < 0 {
-		return fmt.Errorf("%w: too many values", ErrMalformed)
+		return errTooMany
 	}
 	return nil
 }
 
 func (d *mpDecoder) value(depth int) (any, error) {
 	if depth > MaxDepth {
-		return nil, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+		return nil, errTooDeep
 	}
 	if d.off >= len(d.b) {
 		return nil, d.errEOF()
@@ -289,7 +293,7 @@ func (d *mpDecoder) container(c byte) (n, slots int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if n > (len(d.b)-d.off)/slots {
+	if slots*n > len(d.b)-d.off {
 		what := "elements"
 		if slots == 2 {
 			what = "entries"
@@ -302,7 +306,7 @@ func (d *mpDecoder) container(c byte) (n, slots int, err error) {
 		}
 	}
 	if slots*n > d.budget {
-		return 0, 0, fmt.Errorf("%w: too many values", ErrMalformed)
+		return 0, 0, errTooMany
 	}
 	return n, slots, nil
 }
@@ -445,7 +449,7 @@ func (d *mpDecoder) Peek() (Kind, error) {
 // charges the value and returns its code.
 func (d *mpDecoder) token() (byte, error) {
 	if len(d.left) > MaxDepth {
-		return 0, fmt.Errorf("%w: nested deeper than %d", ErrMalformed, MaxDepth)
+		return 0, errTooDeep
 	}
 	if err := d.spend(1); err != nil {
 		return 0, err

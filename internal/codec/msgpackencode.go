@@ -8,20 +8,13 @@ import (
 	"time"
 )
 
-// Wire trees are written by appendMsgpack in one pass, byte for byte as
-// notepack.io writes the same JavaScript values: smallest integer forms,
-// integral numbers as integers, float64 otherwise, fixstr/str8/16/32,
-// bin8/16/32, timestamps as extension -1. Keys of Object keep their order; keys
-// of map[string]any come in Go's map order. Values of other types (structs,
-// typed slices) are normalised by ToWire first, as user values are.
-
 // RawMsgpack is an already encoded msgpack value, written verbatim (a
 // handshake encoded once per socket, for instance).
 type RawMsgpack []byte
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// MarshalMsgpack encodes a wire value tree.
+// MarshalMsgpack encodes a wire value tree (see the package documentation).
 func MarshalMsgpack(v any) ([]byte, error) {
 	bp := bufPool.Get().(*[]byte)
 	b, err := appendMsgpack((*bp)[:0], v, 0)
@@ -40,9 +33,16 @@ func MarshalMsgpack(v any) ([]byte, error) {
 	return out, nil
 }
 
+// appendMsgpack writes a wire tree in one pass, byte for byte as
+// notepack.io writes the same JavaScript values: smallest integer forms,
+// integral numbers as integers, float64 otherwise, fixstr/str8/16/32,
+// bin8/16/32, timestamps as extension -1. Keys of Object keep their order;
+// keys of map[string]any come in Go's map order. Values of other types
+// (structs, typed slices) are normalised by ToWire first, as user values
+// are.
 func appendMsgpack(b []byte, v any, depth int) ([]byte, error) {
-	if depth > maxJSONDepth {
-		return nil, errJSONDepth
+	if depth > maxEncodeDepth {
+		return nil, errEncodeDepth
 	}
 	var err error
 	switch x := v.(type) {
@@ -145,6 +145,7 @@ func appendMsgpackHeader(b []byte, n int, fix, code16 byte) []byte {
 	}
 }
 
+// AppendMsgpackString appends s in the smallest string form.
 func AppendMsgpackString(b []byte, s string) []byte {
 	n := len(s)
 	switch {
@@ -203,6 +204,7 @@ func appendMsgpackUint(b []byte, n uint64) []byte {
 	}
 }
 
+// AppendMsgpackInt appends n in the smallest integer form.
 func AppendMsgpackInt(b []byte, n int64) []byte {
 	switch {
 	case n >= 0:
@@ -221,7 +223,7 @@ func AppendMsgpackInt(b []byte, n int64) []byte {
 }
 
 // appendMsgpackTime writes the timestamp extension (-1) in its smallest
-// form, as notepack.io does for a Date and vmihailenco for a time.Time.
+// form, as notepack.io does for a Date.
 func appendMsgpackTime(b []byte, t time.Time) []byte {
 	sec, nsec := t.Unix(), uint64(t.Nanosecond())
 	if uint64(sec)>>34 == 0 {

@@ -3,7 +3,7 @@ package codec
 // The decoder this package shipped with first: a structural validation pass,
 // then vmihailenco/msgpack's generic decoder, then a normalization pass. It
 // is kept here as an independent oracle for the single-pass decoder
-// (TestDecoderMatchesOracle, FuzzMsgpackDecoder), with the normalization
+// (FuzzMsgpackDecoder), with the normalization
 // updated to the current rules (NaN and Infinity become nil, timestamps and
 // numeric keys are formatted as JavaScript does).
 

@@ -71,7 +71,7 @@ func NewTokens(payload []byte) (Tokens, error) {
 
 // jsonReader is a Tokens over jsontext. Strings and numbers keep
 // encoding/json's semantics (invalid UTF-8 and lone surrogates become
-// U+FFFD, numbers are float64); the caller has bounded depth and size with
+// U+FFFD, numbers are float64); NewTokens has bounded depth and size with
 // checkJSONShape.
 type jsonReader struct {
 	dec  *jsontext.Decoder

@@ -30,7 +30,7 @@ type ValueConverter func(v any) (w any, ok bool, err error)
 
 // ToWireWith is [ToWire] with conv consulted first at every level of the
 // tree: bindings pass the converter of their Socket.IO types, so that the
-// protocol itself depends on none.
+// codec itself depends on none.
 func ToWireWith(v any, conv ValueConverter) (any, error) {
 	out, _, err := toWire(v, 0, conv)
 	return out, err

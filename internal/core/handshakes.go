@@ -21,11 +21,15 @@ var credentialHeaders = map[string]bool{"cookie": true, "authorization": true, "
 // its own.
 func RedactCredentials(h *protocol.Handshake) {
 	for k := range h.Headers {
-		if credentialHeaders[strings.ToLower(k)] {
+		if IsCredentialHeader(k) {
 			h.Headers[k] = []string{Redacted}
 		}
 	}
 }
+
+// IsCredentialHeader reports whether RedactCredentials hides the header
+// name (any case), for the bindings whose handshake types differ.
+func IsCredentialHeader(name string) bool { return credentialHeaders[strings.ToLower(name)] }
 
 // FilterHandshake returns the handshake to publish for hs: a copy with its
 // own header, query and auth maps, edited by filter (hs itself when filter is

@@ -49,11 +49,7 @@ func NewSharded(rdb redis.UniversalClient, opts ...Option) *Builder {
 }
 
 func newBuilder(rdb redis.UniversalClient, format core.Format, opts []Option) *Builder {
-	cfg := core.DefaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return &Builder{hub: core.NewHub(rdb, format, cfg)}
+	return &Builder{hub: core.NewHub(rdb, format, core.Configure(opts))}
 }
 
 // New implements socket.AdapterConstructor. socket.io calls it once per

@@ -218,7 +218,21 @@ func socketInfoWithHandshake(d socket.SocketDetails, hs *protocol.Handshake, enc
 // local socket, in wire form, with the Host header that Node includes and
 // net/http keeps outside of the header map.
 func handshakeOf(d socket.SocketDetails) *protocol.Handshake {
-	src := d.Handshake()
+	hs := wireHandshake(d.Handshake())
+	if hs == nil {
+		return nil
+	}
+	if s, ok := d.(*socket.Socket); ok && hs.Headers["Host"] == nil {
+		if ctx := s.Request(); ctx != nil && ctx.Request() != nil && ctx.Request().Host != "" {
+			hs.Headers["Host"] = []string{ctx.Request().Host}
+		}
+	}
+	return hs
+}
+
+// wireHandshake converts a socket.io v3 handshake into a fresh wire one
+// (maps of its own).
+func wireHandshake(src *socket.Handshake) *protocol.Handshake {
 	if src == nil {
 		return nil
 	}
@@ -239,10 +253,27 @@ func handshakeOf(d socket.SocketDetails) *protocol.Handshake {
 			hs.Auth = w
 		}
 	}
-	if s, ok := d.(*socket.Socket); ok && hs.Headers["Host"] == nil {
-		if ctx := s.Request(); ctx != nil && ctx.Request() != nil && ctx.Request().Host != "" {
-			hs.Headers["Host"] = []string{ctx.Request().Host}
-		}
+	return hs
+}
+
+// socketHandshake converts a wire handshake into a socket.io v3 one, with
+// empty maps for a missing handshake (socket.io reads them unchecked).
+func socketHandshake(h *protocol.Handshake) *socket.Handshake {
+	if h == nil {
+		return &socket.Handshake{Headers: types.IncomingHttpHeaders{}, Query: types.ParsedUrlQuery{}}
+	}
+	hs := &socket.Handshake{
+		Headers: anyLists(h.Headers),
+		Time:    h.Time,
+		Address: h.Address,
+		Xdomain: h.Xdomain,
+		Secure:  h.Secure,
+		Issued:  h.Issued,
+		Url:     h.Url,
+		Query:   anyLists(h.Query),
+	}
+	if auth, ok := h.Auth.(map[string]any); ok {
+		hs.Auth = auth
 	}
 	return hs
 }
@@ -310,21 +341,5 @@ func (r *remoteSocket) Data() any { return r.data }
 // remoteDetails turns a remote socket description into the SocketDetails
 // that socket.io wraps into a RemoteSocket.
 func remoteDetails(s protocol.SocketInfo) socket.SocketDetails {
-	hs := &socket.Handshake{Headers: types.IncomingHttpHeaders{}, Query: types.ParsedUrlQuery{}}
-	if h := s.Handshake; h != nil {
-		hs = &socket.Handshake{
-			Headers: anyLists(h.Headers),
-			Time:    h.Time,
-			Address: h.Address,
-			Xdomain: h.Xdomain,
-			Secure:  h.Secure,
-			Issued:  h.Issued,
-			Url:     h.Url,
-			Query:   anyLists(h.Query),
-		}
-		if auth, ok := h.Auth.(map[string]any); ok {
-			hs.Auth = auth
-		}
-	}
-	return &remoteSocket{id: socket.SocketId(s.ID), handshake: hs, rooms: s.Rooms, data: s.Data}
+	return &remoteSocket{id: socket.SocketId(s.ID), handshake: socketHandshake(s.Handshake), rooms: s.Rooms, data: s.Data}
 }

@@ -4,9 +4,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
 	"github.com/sioredis/sioredis"
 	"github.com/sioredis/sioredis/internal/core"
+	"github.com/sioredis/sioredis/internal/protocol"
 )
+
+// The options are the v2 binding's (github.com/sioredis/sioredis/redisadapter),
+// applied by the same core: their full documentation is there.
 
 // Option configures an adapter built by [New] or [NewSharded].
 type Option func(*core.Config)
@@ -30,125 +36,120 @@ const (
 	DynamicPrivateMode = sioredis.DynamicPrivateMode
 )
 
-// WithKey sets the channel prefix (Node: key for the classic adapter,
-// channelPrefix for the sharded one). Default "socket.io". Every server and
-// emitter of one cluster must use the same prefix.
-func WithKey(prefix string) Option {
-	return func(c *core.Config) {
-		if prefix != "" {
-			c.Key = prefix
-		}
-	}
-}
+// WithKey sets the channel prefix shared by every server and emitter of
+// the cluster. Default "socket.io". See
+// [github.com/sioredis/sioredis/redisadapter.WithKey].
+func WithKey(prefix string) Option { return core.WithKey(prefix) }
 
-// WithRequestsTimeout bounds every cross-server request: fetchSockets,
-// allRooms, serverSideEmit with ack, and the start-up subscription. Default
-// 5 s, as in Node. Values <= 0 keep the default.
-func WithRequestsTimeout(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.RequestsTimeout = d
-		}
-	}
-}
+// WithRequestsTimeout bounds every cross-server request. Default 5 s. See
+// [github.com/sioredis/sioredis/redisadapter.WithRequestsTimeout].
+func WithRequestsTimeout(d time.Duration) Option { return core.WithRequestsTimeout(d) }
 
 // WithPublishOnSpecificResponseChannel makes the classic adapter answer
-// requests on the requester's own response channel P-response#N#<uid>#
-// instead of the shared P-response#N#. Default false, as in Node. Requesters
-// always listen on both, so the option can differ between servers.
+// requests on the requester's own response channel. Default true (Node's
+// default is false). See
+// [github.com/sioredis/sioredis/redisadapter.WithPublishOnSpecificResponseChannel].
 func WithPublishOnSpecificResponseChannel(on bool) Option {
-	return func(c *core.Config) { c.PublishOnSpecificResponseChannel = on }
+	return core.WithPublishOnSpecificResponseChannel(on)
 }
 
-// WithLogger sets the logger. Default slog.Default(). Hostile or broken
-// input is logged at Warn the first time per kind, then at Debug.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *core.Config) {
-		if l != nil {
-			c.Logger = l
-		}
-	}
-}
+// WithLogger sets the logger. Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return core.WithLogger(l) }
 
 // WithSubscriptionMode sets the sharded adapter's subscription mode.
 // Default [DynamicMode]. Ignored by the classic adapter.
-func WithSubscriptionMode(m SubscriptionMode) Option {
-	return func(c *core.Config) {
-		if m.Valid() {
-			c.SubscriptionMode = m
-		}
-	}
-}
+func WithSubscriptionMode(m SubscriptionMode) Option { return core.WithSubscriptionMode(m) }
 
-// WithInboxSize bounds the queue of received messages waiting to be applied
-// to one namespace. When a namespace cannot keep up, further messages are
-// dropped and counted in Stats.Dropped instead of growing memory without
-// bound. Default 65536, enough for bursts of tens of thousands of
-// broadcasts; memory is bounded by this count times the message size.
-func WithInboxSize(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.InboxSize = n
-		}
-	}
-}
+// WithInboxSize bounds the count of received messages waiting for one
+// namespace. Default 65536. See
+// [github.com/sioredis/sioredis/redisadapter.WithInboxSize].
+func WithInboxSize(n int) Option { return core.WithInboxSize(n) }
 
-// WithPublishQueueSize bounds the queue of messages waiting to be
-// published. Broadcasts are published asynchronously (as in Node, which does
-// not await PUBLISH); when Redis is slower than the emitters, broadcasts
-// beyond this bound are dropped and counted in Stats.PublishDropped. Default
-// 8192.
-func WithPublishQueueSize(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.PublishQueueSize = n
-		}
-	}
-}
+// WithInboxBytes bounds the payload bytes waiting for one namespace.
+// Default 64 MiB. See
+// [github.com/sioredis/sioredis/redisadapter.WithInboxBytes].
+func WithInboxBytes(n int) Option { return core.WithInboxBytes(n) }
+
+// WithPublishQueueSize bounds the count of messages waiting to be
+// published. Default 8192. See
+// [github.com/sioredis/sioredis/redisadapter.WithPublishQueueSize].
+func WithPublishQueueSize(n int) Option { return core.WithPublishQueueSize(n) }
+
+// WithPublishQueueBytes bounds the payload bytes waiting to be published.
+// Default 64 MiB. See
+// [github.com/sioredis/sioredis/redisadapter.WithPublishQueueBytes].
+func WithPublishQueueBytes(n int) Option { return core.WithPublishQueueBytes(n) }
 
 // WithHealthCheckInterval sets how often each subscriber connection proves
-// that Redis still answers: it sends a PING every interval and drops and
-// redials the connection when the reply has not arrived half an interval
-// later. A Redis that stops answering (a frozen host, a silent network
-// partition) is therefore detected within 2 x interval; Healthy() turns false
-// and Stats.HealthCheckFailures counts it. The same tick re-checks refused
-// subscriptions and, with a Sentinel failover client, where the master is.
-// Default 5 s. Values <= 0 keep the default.
-func WithHealthCheckInterval(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HealthCheckInterval = d
-		}
-	}
-}
+// that Redis still answers. Default 5 s. See
+// [github.com/sioredis/sioredis/redisadapter.WithHealthCheckInterval].
+func WithHealthCheckInterval(d time.Duration) Option { return core.WithHealthCheckInterval(d) }
+
+// WithObserver installs an observer of the adapter's events, for metrics
+// (sioredisprom, sioredisotel). Default: none. See
+// [github.com/sioredis/sioredis/redisadapter.WithObserver].
+func WithObserver(obs sioredis.Observer) Option { return core.WithObserver(obs) }
 
 // WithHeartbeatInterval sets how often the server announces itself to the
-// other Go servers of each namespace (Node's heartbeatInterval). Default
-// 5 s. Values <= 0 keep the default. See the README's Membership section.
-func WithHeartbeatInterval(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HeartbeatInterval = d
-		}
-	}
-}
+// other Go servers of each namespace. Default 5 s.
+func WithHeartbeatInterval(d time.Duration) Option { return core.WithHeartbeatInterval(d) }
 
 // WithHeartbeatTimeout sets how long another Go server may stay unheard
-// before it is declared dead (Node's heartbeatTimeout): requests in flight
-// stop waiting for it and new ones do not expect it. Default 10 s. Values
-// <= 0 keep the default. Keep it above two intervals.
-func WithHeartbeatTimeout(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.HeartbeatTimeout = d
+// before it is declared dead. Default 10 s. Keep it above two intervals.
+func WithHeartbeatTimeout(d time.Duration) Option { return core.WithHeartbeatTimeout(d) }
+
+// WithMemberListener sets a function told about every join and departure
+// of another Go server, in order, on a goroutine of its own per namespace.
+// It must not block for long.
+func WithMemberListener(f func(MemberEvent)) Option { return core.WithMemberListener(f) }
+
+// WithMaxAnswerBytes bounds one encoded fetchSockets answer of this server.
+// Default 8 MiB. See
+// [github.com/sioredis/sioredis/redisadapter.WithMaxAnswerBytes].
+func WithMaxAnswerBytes(n int) Option { return core.WithMaxAnswerBytes(n) }
+
+// WithMaxHandshakeBytes bounds the encoded handshake of one socket in a
+// fetchSockets answer. Default 64 KiB. See
+// [github.com/sioredis/sioredis/redisadapter.WithMaxHandshakeBytes].
+func WithMaxHandshakeBytes(n int) Option { return core.WithMaxHandshakeBytes(n) }
+
+// WithoutHandshakes makes this server describe its sockets in fetchSockets
+// answers without their handshake's headers, query, URL and auth.
+func WithoutHandshakes() Option { return core.WithoutHandshakes() }
+
+// WithHandshakeFilter sets what this server publishes of each socket's
+// handshake in fetchSockets answers: f edits a copy once per socket. It
+// replaces the default, [RedactCredentials]; call that from f to keep it.
+// See [github.com/sioredis/sioredis/redisadapter.WithHandshakeFilter].
+func WithHandshakeFilter(f func(h *socket.Handshake)) Option {
+	if f == nil {
+		return core.WithHandshakeFilter(nil)
+	}
+	return core.WithHandshakeFilter(func(h *protocol.Handshake) {
+		sh := socketHandshake(h)
+		f(sh)
+		*h = *wireHandshake(sh)
+	})
+}
+
+// RedactCredentials is the default handshake filter: it replaces the
+// values of the Cookie, Authorization and Proxy-Authorization headers with
+// "[redacted]". Query parameters and the auth payload are kept.
+func RedactCredentials(h *socket.Handshake) {
+	for k := range h.Headers {
+		if core.IsCredentialHeader(k) {
+			h.Headers[k] = []string{core.Redacted}
 		}
 	}
 }
 
-// WithMemberListener sets a function told about every join and departure
-// of another Go server (one event per server and namespace), in order, on
-// a goroutine of its own per namespace. It must not block for long: events
-// queue behind it.
-func WithMemberListener(f func(MemberEvent)) Option {
-	return func(c *core.Config) { c.MemberListener = f }
-}
+// WithoutCredentialRedaction publishes the Cookie, Authorization and
+// Proxy-Authorization headers of handshakes as they are (by default their
+// values are replaced with "[redacted]"). Whoever can read the Redis
+// channels then sees them.
+func WithoutCredentialRedaction() Option { return core.WithHandshakeFilter(nil) }
+
+// WithRoomFilter limits the room channels of the sharded dynamic modes to
+// the rooms f accepts. See
+// [github.com/sioredis/sioredis/redisadapter.WithRoomFilter].
+func WithRoomFilter(f func(room string) bool) Option { return core.WithRoomFilter(f) }
