@@ -60,7 +60,7 @@ func (a *Adapter) Close() {
 	if !a.core.Close() {
 		return
 	}
-	a.handshakes.clear()
+	a.handshakes.Clear()
 	a.Adapter.Close()
 }
 
@@ -159,25 +159,30 @@ func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptio
 // ErrTimeout.
 func (a *Adapter) FetchSockets(opts *socket.BroadcastOptions) func(func([]socket.SocketDetails, error)) {
 	return func(cb func([]socket.SocketDetails, error)) {
-		opts := withNonNilSets(opts)
-		var local []socket.SocketDetails
-		a.Adapter.FetchSockets(opts)(func(s []socket.SocketDetails, _ error) { local = s })
-		if isLocal(opts) || a.core.Closed() {
-			cb(local, nil)
-			return
+		var flag *time.Duration
+		if opts != nil && opts.Flags != nil {
+			flag = opts.Flags.Timeout
 		}
-		timeout := a.core.RequestsTimeout()
-		if opts.Flags != nil && opts.Flags.Timeout != nil && *opts.Flags.Timeout > 0 {
-			timeout = *opts.Flags.Timeout
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), a.core.CallTimeout(flag))
 		defer cancel()
-		remote, err := a.core.FetchSockets(ctx, optionsFromSocket(opts))
-		for _, s := range remote {
-			local = append(local, remoteDetails(s))
-		}
-		cb(local, err)
+		cb(a.fetchSockets(ctx, opts))
 	}
+}
+
+// fetchSockets returns the local sockets matching opts, then the other
+// servers' unless opts is local or the adapter closed.
+func (a *Adapter) fetchSockets(ctx context.Context, opts *socket.BroadcastOptions) ([]socket.SocketDetails, error) {
+	opts = withNonNilSets(opts)
+	var out []socket.SocketDetails
+	a.Adapter.FetchSockets(opts)(func(s []socket.SocketDetails, _ error) { out = s })
+	if isLocal(opts) || a.core.Closed() {
+		return out, nil
+	}
+	remote, err := a.core.FetchSockets(ctx, optionsFromSocket(opts))
+	for _, s := range remote {
+		out = append(out, remoteDetails(s))
+	}
+	return out, err
 }
 
 // AllRooms returns the rooms of every server of the cluster, socket-id rooms
@@ -191,11 +196,8 @@ func (a *Adapter) AllRooms(ctx context.Context) (*types.Set[socket.Room], error)
 		rooms.Add(r)
 		return true
 	})
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.core.RequestsTimeout())
-		defer cancel()
-	}
+	ctx, cancel := a.core.Bounded(ctx)
+	defer cancel()
 	remote, err := a.core.AllRooms(ctx)
 	for _, r := range remote {
 		rooms.Add(socket.Room(r))
@@ -255,25 +257,6 @@ func (a *Adapter) ServerSideEmit(packet []any) error {
 		data = packet[:len(packet)-1]
 	}
 	w, err := toWire(data)
-	if err != nil {
-		err = fmt.Errorf("sioredis: serverSideEmit: %w", err)
-		if withAck {
-			ack(nil, err)
-		}
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.core.RequestsTimeout())
-	defer cancel()
-	if !withAck {
-		return a.core.ServerSideEmit(ctx, w.([]any))
-	}
-	values, err := a.core.ServerSideEmitWithAck(ctx, w.([]any))
-	if values == nil && err == nil {
-		values = []any{}
-	}
-	ack(values, err)
-	if err != nil && !isTimeout(err) {
-		return err
-	}
-	return nil
+	wd, _ := w.([]any)
+	return a.core.EmitServerSide(wd, err, ack)
 }

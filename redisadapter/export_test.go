@@ -4,7 +4,7 @@ import "github.com/sioredis/sioredis/internal/core"
 
 // CachedHandshakes is the number of encoded handshakes a namespace keeps
 // for fetchSockets answers.
-func CachedHandshakes(a *Adapter) int { return a.handshakes.cached() }
+func CachedHandshakes(a *Adapter) int { return a.handshakes.Len() }
 
 // The socket.io v2 conversions, for the benchmarks and the conversion tests
 // of the external test package.

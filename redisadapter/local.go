@@ -24,7 +24,7 @@ func (l local) BroadcastWithAck(p protocol.Packet, opts protocol.Options, count 
 			ack(ackValue(args))
 		}
 	})
-	l.a.expireAcks(id, sockets, ackExpiry(opts, l.a.cfg.RequestsTimeout))
+	l.a.expireAcks(id, sockets, l.a.core.AckExpiry(opts.Flags.Timeout))
 }
 
 func (l local) Sockets(opts protocol.Options) []protocol.SocketInfo {

@@ -80,8 +80,9 @@ func WithPublishQueueSize(n int) Option { return core.WithPublishQueueSize(n) }
 
 // WithHealthCheckInterval sets how often each subscriber connection proves
 // that Redis still answers: it sends a PING every interval and drops and
-// redials the connection when the reply has not arrived half an interval
-// later. A Redis that stops answering (a frozen host, a silent network
+// redials the connection when neither the reply nor any message has arrived
+// half an interval later (messages still arriving while the reply waits
+// behind a backlog prove the link as well). A Redis that stops answering (a frozen host, a silent network
 // partition) is therefore detected within 2 x interval; Healthy() turns false
 // and Stats.HealthCheckFailures counts it. The same tick re-checks refused
 // subscriptions and, with a Sentinel failover client, where the master is.

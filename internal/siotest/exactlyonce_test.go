@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sioredis/sioredis/internal/exactlyonce"
+	"github.com/sioredis/sioredis/internal/rawclient"
 	"github.com/sioredis/sioredis/internal/redistest"
 	"github.com/sioredis/sioredis/redisadapter"
 )
@@ -99,13 +101,13 @@ func TestChecksFailOnDuplicatingClients(t *testing.T) {
 	n := startMemoryNode(t)
 	for _, dup := range []bool{false, true} {
 		t.Run(fmt.Sprint("duplicating=", dup), func(t *testing.T) {
-			was := injectDuplicates.Load()
-			injectDuplicates.Store(dup)
-			defer injectDuplicates.Store(was)
-			c := n.Dial(t, "/", nil, "a", "b", "c")
-			raw := DialRaw(t, n.URL, "/", nil, true)
+			was := exactlyonce.SetDuplicating(dup)
+			defer exactlyonce.SetDuplicating(was)
 			r := &recordingTB{TB: t}
-			c.t, raw.t = r, r
+			c := n.Dial(t, "/", nil, "a", "b", "c")
+			c.t = r
+			// The raw client reports to r from its start.
+			raw := rawclient.Dial(r, n.URL, "/", nil, true)
 			checks := []struct {
 				name string
 				emit func()
@@ -161,7 +163,7 @@ func TestDoubleConnectDoublesBroadcasts(t *testing.T) {
 		if attempt == 50 {
 			t.Fatal("no attempt made two sockets")
 		}
-		c, err := dialRawOnce(t, n.URL, "/", nil, false, 2, RawOptions{})
+		c, err := rawclient.DialOnce(t, n.URL, "/", nil, rawclient.Options{Connects: 2}, false)
 		if err != nil {
 			continue
 		}

@@ -10,13 +10,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis/internal/await"
+	"github.com/sioredis/sioredis/internal/exactlyonce"
+	"github.com/sioredis/sioredis/internal/rawclient"
 	"github.com/zishang520/engine.io/v2/types"
 	client "github.com/zishang520/socket.io-client-go/socket"
 	"github.com/zishang520/socket.io/v2/socket"
@@ -80,7 +82,7 @@ func StartNodeWith(t testing.TB, name string, rdb redis.UniversalClient, b socke
 		// socket.io (Go) dispatches each incoming packet on its own
 		// goroutine, so a client event can race the connection handler
 		// that registers its listener. Node.Dial waits for this signal.
-		args[0].(*socket.Socket).Emit(readyEvent)
+		args[0].(*socket.Socket).Emit(rawclient.ReadyEvent)
 	}
 	io.On("connection", ready)
 	io.Of("/admin", nil).On("connection", ready)
@@ -117,8 +119,6 @@ func (n *Node) Close() {
 	})
 }
 
-const readyEvent = "siotest:ready"
-
 // Has reports whether socket id is connected to this node's namespace nsp.
 func (n *Node) Has(nsp, id string) bool {
 	_, ok := n.IO.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
@@ -131,16 +131,16 @@ func (n *Node) Has(nsp, id string) bool {
 func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string) *Client {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
+		c := Dial(t, n.URL, nsp, query, append(events, rawclient.ReadyEvent)...)
 		select {
-		case <-c.Chan(readyEvent):
+		case <-c.Chan(rawclient.ReadyEvent):
 			return c
 		case <-time.After(3 * time.Second):
 			// Rare: socket.io-client-go handles packets on several
 			// goroutines and can lose an event that overtakes CONNECT.
 			c.S.Disconnect()
 			if attempt == 3 {
-				t.Fatalf("%s: no %q event after %d connections", n.Name, readyEvent, attempt+1)
+				t.Fatalf("%s: no %q event after %d connections", n.Name, rawclient.ReadyEvent, attempt+1)
 			}
 		}
 	}
@@ -264,7 +264,7 @@ func (c *Client) Listen(ev string) {
 	ch := c.ch(ev)
 	c.S.On(types.EventName(ev), func(args ...any) {
 		ch <- args
-		if injectDuplicates.Load() {
+		if exactlyonce.Duplicating() {
 			ch <- args
 		}
 	})
@@ -295,7 +295,7 @@ func (c *Client) ExpectNone(ev string, d time.Duration) {
 	case <-timer.C:
 	}
 	// The timer may have won a race with a buffered event: drain.
-	if NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
+	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
 		c.t.FailNow()
 	}
 }
@@ -304,7 +304,7 @@ func (c *Client) ExpectNone(ev string, d time.Duration) {
 // check. It waits Quiet, then drains what is buffered (see NoMore).
 func (c *Client) ExpectNoMore(ev string) {
 	c.t.Helper()
-	if NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), Quiet) > 0 {
+	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), exactlyonce.Quiet) > 0 {
 		c.t.FailNow()
 	}
 }
@@ -338,53 +338,35 @@ func (c *Client) Call(ev string, args ...any) []any {
 	}
 }
 
+// Answer makes the client acknowledge every ev event the server sends with
+// an ack, with the arguments fn returns for the event's arguments.
+func (c *Client) Answer(ev string, fn func(args []any) []any) {
+	_ = c.S.On(types.EventName(ev), func(args ...any) {
+		if ack, ok := args[len(args)-1].(func([]any, error)); ok {
+			ack(fn(args[:len(args)-1]), nil)
+		}
+	})
+}
+
+// Disconnect closes the client's socket.
+func (c *Client) Disconnect() { c.S.Disconnect() }
+
 // ID is the socket id.
 func (c *Client) ID() string { return c.S.Id() }
 
-// Eventually polls cond until it holds or 5 s pass.
+// Eventually polls cond until it holds or 5 s pass (see [await.Eventually]).
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	await.Eventually(t, what, cond)
 }
 
-// coreFrames marks goroutines of the socket.io-agnostic core.
-const coreFrames = "sioredis/internal/core."
-
-// AssertNoGoroutines fails when goroutines whose stacks mention pkg (e.g.
-// "sioredis/redisadapter.") or the shared core ("sioredis/internal/core.",
-// where the subscribers, workers and publishers run) outlive the servers
-// that started them.
+// AssertNoGoroutines fails when goroutines whose stacks mention pkg (the
+// binding's package, e.g. "sioredis/redisadapter.") or the shared core
+// outlive the servers that started them (see [await.NoGoroutines]).
 func AssertNoGoroutines(t testing.TB, pkg string) {
 	t.Helper()
-	var stacks string
-	for i := 0; i < 100; i++ {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		leaked := false
-		for _, g := range strings.Split(stacks, "\n\n") {
-			if (strings.Contains(g, pkg) || strings.Contains(g, coreFrames)) && !strings.Contains(g, "_test.") &&
-				!strings.Contains(g, "testing.tRunner") {
-				leaked = true
-				break
-			}
-		}
-		if !leaked {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("adapter goroutines leaked:\n%s", stacks)
+	await.NoGoroutines(t, pkg)
 }
 
 // Ctx returns a context cancelled after 10 s or when the test ends.
-func Ctx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func Ctx(t testing.TB) context.Context { return await.Ctx(t) }

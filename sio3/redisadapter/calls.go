@@ -40,39 +40,19 @@ const (
 // Members lists the live Go servers of this namespace, this one excluded.
 func (a *Adapter) Members() []Member { return a.core.Members() }
 
-// bounded gives ctx the requests timeout when it has no deadline.
-func (a *Adapter) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, a.core.RequestsTimeout())
-}
-
 // FetchSocketsContext returns the sockets matching opts (nil: all) of
 // every server, this one's first.
 func (a *Adapter) FetchSocketsContext(ctx context.Context, opts *socket.BroadcastOptions) ([]socket.SocketDetails, error) {
-	opts = withNonNilSets(opts)
-	var out []socket.SocketDetails
-	a.Adapter.FetchSockets(opts)(func(s []socket.SocketDetails, _ error) { out = s })
-	if isLocal(opts) || a.core.Closed() {
-		return out, nil
-	}
-	ctx, cancel := a.bounded(ctx)
+	ctx, cancel := a.core.Bounded(ctx)
 	defer cancel()
-	remote, err := a.core.FetchSockets(ctx, optionsFromSocket(opts))
-	for _, s := range remote {
-		out = append(out, remoteDetails(s))
-	}
-	return out, err
+	return a.fetchSockets(ctx, opts)
 }
 
 // AllRoomsContext returns the rooms of every server, socket-id rooms
 // included. The sharded format has no such request: there it returns the
 // local rooms and an error wrapping ErrNotSupported.
 func (a *Adapter) AllRoomsContext(ctx context.Context) (*types.Set[socket.Room], error) {
-	ctx, cancel := a.bounded(ctx)
-	defer cancel()
-	return a.AllRooms(ctx)
+	return a.AllRooms(ctx) // which bounds ctx
 }
 
 // ServerSideEmitWithAckContext calls the other servers' handlers of
@@ -83,7 +63,7 @@ func (a *Adapter) ServerSideEmitWithAckContext(ctx context.Context, ev string, a
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: serverSideEmit: %w", err)
 	}
-	ctx, cancel := a.bounded(ctx)
+	ctx, cancel := a.core.Bounded(ctx)
 	defer cancel()
 	return a.core.ServerSideEmitWithAck(ctx, w.([]any))
 }
@@ -104,7 +84,7 @@ func (a *Adapter) BroadcastWithAckContext(ctx context.Context, opts *socket.Broa
 	if err != nil {
 		return nil, fmt.Errorf("sioredis: broadcastWithAck: %w", err)
 	}
-	ctx, cancel := a.bounded(ctx)
+	ctx, cancel := a.core.Bounded(ctx)
 	defer cancel()
 	return a.core.BroadcastWithAckContext(ctx, wp, wo, func(count func(uint64), ack func([]any, error)) {
 		local := *p

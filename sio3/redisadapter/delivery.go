@@ -34,8 +34,9 @@ func (a *Adapter) deliver(p *parser.Packet, opts *socket.BroadcastOptions) {
 }
 
 // deliverWithAck sends p to the local sockets selected by opts with an ack
-// id, registers ack for each, and reports how many sockets got it.
-func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions, countCb func(uint64), ack socket.Ack) {
+// id, registers ack for each, and reports how many sockets got it. It
+// returns the id and the sockets (see expireAcks).
+func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions, countCb func(uint64), ack socket.Ack) (uint64, []*socket.Socket) {
 	wo := writeOptions(opts)
 	p.Nsp = a.name
 	// One id for every socket: the namespace's counter is shared, so it is
@@ -43,16 +44,17 @@ func (a *Adapter) deliverWithAck(p *parser.Packet, opts *socket.BroadcastOptions
 	id := a.Nsp().Ids()
 	p.Id = &id
 	encoded := a.Nsp().Server().Encoder().Encode(p)
-	var n uint64
+	var got []*socket.Socket
 	a.apply(opts, func(s *socket.Socket) {
-		n++
+		got = append(got, s)
 		s.Acks().Store(id, ack)
 		if notify := s.NotifyOutgoingListeners(); notify != nil {
 			notify(p)
 		}
 		s.Client().WriteToEngine(encoded, wo)
 	})
-	countCb(n)
+	countCb(uint64(len(got)))
+	return id, got
 }
 
 func writeOptions(opts *socket.BroadcastOptions) *socket.WriteOptions {

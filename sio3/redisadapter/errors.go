@@ -1,10 +1,6 @@
 package redisadapter
 
-import (
-	"errors"
-
-	"github.com/sioredis/sioredis"
-)
+import "github.com/sioredis/sioredis"
 
 // The errors the adapter's calls wrap (the sioredis package's sentinels).
 var (
@@ -33,5 +29,3 @@ var (
 // PartialError is the error of a cross-server call that returned without
 // every expected answer ([sioredis.PartialError]); get it with errors.As.
 type PartialError = sioredis.PartialError
-
-func isTimeout(err error) bool { return errors.Is(err, ErrTimeout) }

@@ -20,11 +20,12 @@ func (l local) Broadcast(p protocol.Packet, opts protocol.Options) {
 }
 
 func (l local) BroadcastWithAck(p protocol.Packet, opts protocol.Options, count func(uint64), ack func(any)) {
-	l.a.deliverWithAck(socketPacket(p, l.a.name), socketOptions(opts), count, func(args []any, err error) {
+	id, sockets := l.a.deliverWithAck(socketPacket(p, l.a.name), socketOptions(opts), count, func(args []any, err error) {
 		if err == nil {
 			ack(ackValue(args))
 		}
 	})
+	l.a.expireAcks(id, sockets, l.a.core.AckExpiry(opts.Flags.Timeout))
 }
 
 func (l local) Sockets(opts protocol.Options) []protocol.SocketInfo {

@@ -1,50 +1,31 @@
 package siotest
 
 import (
-	"os"
-	"sync/atomic"
+	"net/url"
 	"testing"
-	"time"
+
+	"github.com/sioredis/sioredis/internal/exactlyonce"
+	"github.com/sioredis/sioredis/internal/rawclient"
 )
 
+// The socket.io-free parts of the kit live in the root module's
+// internal/exactlyonce and internal/rawclient; these names keep the kit's
+// callers as they are.
+
 // Quiet is how long the exactly-once checks wait for silence before they
-// look for a repeat. Redis round trips on loopback take well under a
-// millisecond; a repeat that arrives later than this is reported by the next
-// check on the same event.
-const Quiet = 200 * time.Millisecond
+// look for a repeat (see [exactlyonce.Quiet]).
+const Quiet = exactlyonce.Quiet
 
-// InjectDuplicatesEnv names the environment variable that, set to 1, makes
-// every Client and RawClient record each event twice: a deliberately
-// duplicating client against which the exactly-once checks must fail.
-const InjectDuplicatesEnv = "SIOTEST_INJECT_DUPLICATES"
+type (
+	// RawClient is the raw-frame client of internal/rawclient.
+	RawClient = rawclient.Client
+	// Frame is one EVENT packet as a RawClient read it off the wire.
+	Frame = rawclient.Frame
+)
 
-// injectDuplicates is read once: a test binary runs either with or without
-// the fault.
-var injectDuplicates atomic.Bool
-
-func init() { injectDuplicates.Store(os.Getenv(InjectDuplicatesEnv) == "1") }
-
-// NoMore waits quiet, then drains everything buffered on ch without a timer
-// in the way, and reports each value found as a repeat of what. It never
-// blocks after the quiet period, so it cannot miss a value that was buffered
-// when it looked: unlike a select between ch and an expired timer, which
-// picks either ready case at random. It reports with Errorf (so that every
-// repeat is listed) and returns the number found.
-func NoMore[T any](t testing.TB, what string, ch <-chan T, quiet time.Duration) int {
+// DialRaw connects a RawClient to the server at baseURL (see
+// [rawclient.Dial]); with wait set it waits for a Node's ready event.
+func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *RawClient {
 	t.Helper()
-	time.Sleep(quiet)
-	var extra []T
-	for {
-		select {
-		case v := <-ch:
-			extra = append(extra, v)
-			continue
-		default:
-		}
-		break
-	}
-	if len(extra) > 0 {
-		t.Errorf("%s: %d more than expected: %v", what, len(extra), extra)
-	}
-	return len(extra)
+	return rawclient.Dial(t, baseURL, nsp, query, wait)
 }

@@ -13,13 +13,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sioredis/sioredis/internal/await"
+	"github.com/sioredis/sioredis/internal/exactlyonce"
+	"github.com/sioredis/sioredis/internal/rawclient"
 	client "github.com/zishang520/socket.io/clients/socket/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -67,7 +69,7 @@ func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.Ad
 			a[len(a)-1].(socket.Ack)([]any{"ok"}, nil)
 		})
 		// The handlers are in place: Node.Dial and DialRaw wait for this.
-		_ = s.Emit(readyEvent)
+		_ = s.Emit(rawclient.ReadyEvent)
 	}
 	_ = io.On("connection", ready)
 	_ = io.Of("/admin", nil).On("connection", ready)
@@ -102,21 +104,19 @@ func (n *Node) Close() {
 	})
 }
 
-const readyEvent = "siotest:ready"
-
 // Dial connects a client to this node like [Dial] and also waits until the
 // server registered the socket's handlers.
 func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string) *Client {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		c := Dial(t, n.URL, nsp, query, append(events, readyEvent)...)
+		c := Dial(t, n.URL, nsp, query, append(events, rawclient.ReadyEvent)...)
 		select {
-		case <-c.Chan(readyEvent):
+		case <-c.Chan(rawclient.ReadyEvent):
 			return c
 		case <-time.After(3 * time.Second):
 			c.S.Disconnect()
 			if attempt == 3 {
-				t.Fatalf("%s: no %q event after %d connections", n.Name, readyEvent, attempt+1)
+				t.Fatalf("%s: no %q event after %d connections", n.Name, rawclient.ReadyEvent, attempt+1)
 			}
 		}
 	}
@@ -226,7 +226,7 @@ func (c *Client) Listen(ev string) {
 	ch := c.ch(ev)
 	_ = c.S.On(types.EventName(ev), func(args ...any) {
 		ch <- args
-		if injectDuplicates.Load() {
+		if exactlyonce.Duplicating() {
 			ch <- args
 		}
 	})
@@ -255,7 +255,7 @@ func (c *Client) ExpectNone(ev string, d time.Duration) {
 		c.t.Fatalf("client %s: unexpected %q event %v", c.S.Id(), ev, args)
 	case <-timer.C:
 	}
-	if NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
+	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
 		c.t.FailNow()
 	}
 }
@@ -264,7 +264,7 @@ func (c *Client) ExpectNone(ev string, d time.Duration) {
 // check. It waits Quiet, then drains what is buffered (see NoMore).
 func (c *Client) ExpectNoMore(ev string) {
 	c.t.Helper()
-	if NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), Quiet) > 0 {
+	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), exactlyonce.Quiet) > 0 {
 		c.t.FailNow()
 	}
 }
@@ -298,53 +298,35 @@ func (c *Client) Call(ev string, args ...any) []any {
 	}
 }
 
+// Answer makes the client acknowledge every ev event the server sends with
+// an ack, with the arguments fn returns for the event's arguments.
+func (c *Client) Answer(ev string, fn func(args []any) []any) {
+	_ = c.S.On(types.EventName(ev), func(args ...any) {
+		if ack, ok := args[len(args)-1].(func([]any, error)); ok {
+			ack(fn(args[:len(args)-1]), nil)
+		}
+	})
+}
+
+// Disconnect closes the client's socket.
+func (c *Client) Disconnect() { c.S.Disconnect() }
+
 // ID is the socket id.
 func (c *Client) ID() string { return c.S.Id() }
 
-// Eventually polls cond until it holds or 5 s pass.
+// Eventually polls cond until it holds or 5 s pass (see [await.Eventually]).
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	await.Eventually(t, what, cond)
 }
 
-// coreFrames marks goroutines of the socket.io-agnostic core.
-const coreFrames = "sioredis/internal/core."
-
-// AssertNoGoroutines fails when goroutines whose stacks mention pkg (e.g.
-// "sioredis/sio3/redisadapter.") or the shared core
-// ("sioredis/internal/core.", where the subscribers, workers and publishers
-// run) outlive the servers that started them.
+// AssertNoGoroutines fails when goroutines whose stacks mention pkg (the
+// binding's package, e.g. "sioredis/redisadapter.") or the shared core
+// outlive the servers that started them (see [await.NoGoroutines]).
 func AssertNoGoroutines(t testing.TB, pkg string) {
 	t.Helper()
-	var stacks string
-	for i := 0; i < 100; i++ {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		leaked := false
-		for _, g := range strings.Split(stacks, "\n\n") {
-			if (strings.Contains(g, pkg) || strings.Contains(g, coreFrames)) && !strings.Contains(g, "_test.") &&
-				!strings.Contains(g, "testing.tRunner") {
-				leaked = true
-				break
-			}
-		}
-		if !leaked {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("adapter goroutines leaked:\n%s", stacks)
+	await.NoGoroutines(t, pkg)
 }
 
 // Ctx returns a context cancelled after 10 s or when the test ends.
-func Ctx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func Ctx(t testing.TB) context.Context { return await.Ctx(t) }

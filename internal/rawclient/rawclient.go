@@ -1,8 +1,13 @@
-package siotest
+// Package rawclient is a socket.io client for tests that speaks the
+// Engine.IO v4 / Socket.IO v5 frames over a WebSocket itself: no socket.io
+// library, so the tests of every binding (socket.io v2 and v3 servers alike)
+// can record exactly what a server wrote, in order.
+package rawclient
 
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,9 +16,16 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/sioredis/sioredis/internal/exactlyonce"
 )
 
-// Frame is one EVENT packet as a RawClient read it off the wire.
+// ReadyEvent is the event the test servers of the kits emit to a socket
+// once its connection handler ran, so that the client's first events cannot
+// race the handler's listeners.
+const ReadyEvent = "siotest:ready"
+
+// Frame is one EVENT packet as a Client read it off the wire.
 type Frame struct {
 	// Seq is the frame's position among all WebSocket messages the client
 	// read (0 is the Engine.IO open packet).
@@ -25,24 +37,28 @@ type Frame struct {
 	Raw string
 }
 
-// RawClient is a minimal Engine.IO v4 / Socket.IO v5 client over a gorilla
+// Client is a minimal Engine.IO v4 / Socket.IO v5 client over a gorilla
 // WebSocket: it reads frames on one goroutine, in order, and records every
-// EVENT ("42...") of its namespace as it came. Unlike socket.io-client-go v1,
+// EVENT ("42...") of its namespace as it came. Unlike socket.io-client-go,
 // which hands each packet to a goroutine of its own, it neither reorders nor
 // can repeat an event, so what it records is what the server sent. It
-// answers pings and acks nothing; binary events are recorded with their
-// placeholders and their attachments are skipped.
-type RawClient struct {
+// answers pings, and acks only the events given to Answer; binary events are
+// recorded with their placeholders and their attachments are skipped.
+type Client struct {
 	t    testing.TB
 	conn *websocket.Conn
 	nsp  string
 	// ID is the socket id the server gave in its CONNECT answer.
 	ID string
+	// PID is the private session id of connection state recovery the
+	// server gave with it ("" when recovery is off).
+	PID string
 
 	wmu    sync.Mutex // serialises writes
 	mu     sync.Mutex
 	frames []Frame
 	acks   map[int]chan []any
+	answer map[string]func(args []any) []any
 	nextID int
 	seq    int
 	notify chan struct{} // closed and replaced on every recorded frame
@@ -50,16 +66,35 @@ type RawClient struct {
 	err    error
 }
 
-// DialRaw connects a RawClient to the socket.io server at baseURL, namespace
-// nsp, and waits for the server's CONNECT answer. Each attempt is bounded
-// and retried on a fresh connection. With wait set, it also waits
-// for the siotest server's ready event (sent once the connection handler ran;
-// use it with a Node's URL). The client closes when the test ends.
-func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *RawClient {
+// Dial connects a Client to the socket.io server at baseURL, namespace
+// nsp, and waits for the server's CONNECT answer. The socket.io v2.5.0
+// server can lose a CONNECT sent right after the handshake: each attempt is
+// bounded and retried on a fresh connection. With wait set, it also waits
+// for the test server's ReadyEvent (sent once the connection handler ran;
+// use it with a test node's URL). The client closes when the test ends.
+func Dial(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *Client {
+	t.Helper()
+	return DialWith(t, baseURL, nsp, query, Options{}, wait)
+}
+
+// Options are the extras of DialWith and DialOnce.
+type Options struct {
+	// Auth is the CONNECT payload: {"pid": ..., "offset": ...} asks for
+	// connection state recovery.
+	Auth map[string]any
+	// Header is sent with the WebSocket upgrade (a balancer's cookie).
+	Header http.Header
+	// Connects is how many CONNECT packets DialOnce sends back to back
+	// (0 means 1): more is a fault of some clients, for tests of the kits.
+	Connects int
+}
+
+// DialWith is Dial with a CONNECT payload and upgrade headers.
+func DialWith(t testing.TB, baseURL, nsp string, query url.Values, o Options, wait bool) *Client {
 	t.Helper()
 	var last error
 	for attempt := 0; attempt < 5; attempt++ {
-		c, err := dialRawOnce(t, baseURL, nsp, query, wait, 1)
+		c, err := DialOnce(t, baseURL, nsp, query, o, wait)
 		if err == nil {
 			t.Cleanup(c.Close)
 			return c
@@ -70,9 +105,10 @@ func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *Ra
 	return nil
 }
 
-// dialRawOnce makes one attempt; connects > 1 sends that many CONNECT
-// packets back to back (a fault of some clients, for tests of the kit).
-func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool, connects int) (*RawClient, error) {
+// DialOnce makes one attempt of DialWith and returns its error; the caller
+// closes the client.
+func DialOnce(t testing.TB, baseURL, nsp string, query url.Values, o Options, wait bool) (*Client, error) {
+	connects := max(o.Connects, 1)
 	q := url.Values{}
 	for k, v := range query {
 		q[k] = v
@@ -80,11 +116,11 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 	q.Set("EIO", "4")
 	q.Set("transport", "websocket")
 	u := "ws" + strings.TrimPrefix(baseURL, "http") + "/socket.io/?" + q.Encode()
-	conn, _, err := websocket.DefaultDialer.Dial(u, nil)
+	conn, _, err := websocket.DefaultDialer.Dial(u, o.Header)
 	if err != nil {
 		return nil, err
 	}
-	c := &RawClient{t: t, conn: conn, nsp: nsp, acks: map[int]chan []any{}, notify: make(chan struct{}), done: make(chan struct{})}
+	c := &Client{t: t, conn: conn, nsp: nsp, acks: map[int]chan []any{}, answer: map[string]func([]any) []any{}, notify: make(chan struct{}), done: make(chan struct{})}
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, open, err := conn.ReadMessage()
 	if err != nil || !strings.HasPrefix(string(open), "0{") {
@@ -92,8 +128,17 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 		return nil, fmt.Errorf("no Engine.IO open packet: %q %v", open, err)
 	}
 	c.seq = 1
+	connect := "40" + c.prefix()
+	if o.Auth != nil {
+		b, err := json.Marshal(o.Auth)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		connect += string(b)
+	}
 	for i := 0; i < connects; i++ {
-		if err := c.write("40" + c.prefix()); err != nil {
+		if err := c.write(connect); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -114,12 +159,13 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 		if rest, ok := strings.CutPrefix(m, "40"+c.prefix()); ok {
 			var hs struct {
 				SID string `json:"sid"`
+				PID string `json:"pid"`
 			}
 			if json.Unmarshal([]byte(rest), &hs) != nil || hs.SID == "" {
 				conn.Close()
 				return nil, fmt.Errorf("bad CONNECT answer %q", m)
 			}
-			c.ID = hs.SID
+			c.ID, c.PID = hs.SID, hs.PID
 			continue
 		}
 		if strings.HasPrefix(m, "44"+c.prefix()) {
@@ -131,7 +177,7 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 	_ = conn.SetReadDeadline(time.Time{})
 	go c.read()
 	if wait {
-		if _, err := c.waitEvents(readyEvent, 1, time.Second); err != nil {
+		if _, err := c.waitEvents(ReadyEvent, 1, time.Second); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -140,21 +186,21 @@ func dialRawOnce(t testing.TB, baseURL, nsp string, query url.Values, wait bool,
 }
 
 // prefix is "" for the main namespace and "/nsp," otherwise.
-func (c *RawClient) prefix() string {
+func (c *Client) prefix() string {
 	if c.nsp == "/" || c.nsp == "" {
 		return ""
 	}
 	return c.nsp + ","
 }
 
-func (c *RawClient) write(msg string) error {
+func (c *Client) write(msg string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.conn.WriteMessage(websocket.TextMessage, []byte(msg))
 }
 
 // read is the only reader of the connection.
-func (c *RawClient) read() {
+func (c *Client) read() {
 	defer close(c.done)
 	for {
 		typ, msg, err := c.conn.ReadMessage()
@@ -183,7 +229,7 @@ func (c *RawClient) read() {
 }
 
 // record keeps an EVENT or BINARY_EVENT frame of the namespace.
-func (c *RawClient) record(m string) {
+func (c *Client) record(m string) {
 	var body string
 	switch {
 	case strings.HasPrefix(m, "42"+c.prefix()):
@@ -198,7 +244,9 @@ func (c *RawClient) record(m string) {
 	default:
 		return
 	}
-	body = strings.TrimLeft(body, "0123456789") // an ack id
+	rest := strings.TrimLeft(body, "0123456789")
+	ackID := body[:len(body)-len(rest)] // the server awaits an ack
+	body = rest
 	var arr []any
 	_ = json.Unmarshal([]byte(body), &arr) // a frame that is not an array is kept with no name
 	var name string
@@ -208,8 +256,17 @@ func (c *RawClient) record(m string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if fn := c.answer[name]; fn != nil && ackID != "" {
+		a := fn(arr)
+		if a == nil {
+			a = []any{}
+		}
+		if b, err := json.Marshal(a); err == nil {
+			_ = c.write("43" + c.prefix() + ackID + string(b))
+		}
+	}
 	n := 1
-	if injectDuplicates.Load() {
+	if exactlyonce.Duplicating() {
 		n = 2
 	}
 	for i := 0; i < n; i++ {
@@ -219,7 +276,7 @@ func (c *RawClient) record(m string) {
 	c.notify = make(chan struct{})
 }
 
-func (c *RawClient) ack(body string) {
+func (c *Client) ack(body string) {
 	i := strings.IndexByte(body, '[')
 	if i < 0 {
 		return
@@ -239,8 +296,17 @@ func (c *RawClient) ack(body string) {
 	}
 }
 
+// Answer makes the client acknowledge every ev event the server sends with
+// an ack id, with the arguments fn returns for the event's arguments; the
+// event is recorded too.
+func (c *Client) Answer(ev string, fn func(args []any) []any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.answer[ev] = fn
+}
+
 // Emit sends an event without an ack.
-func (c *RawClient) Emit(ev string, args ...any) {
+func (c *Client) Emit(ev string, args ...any) {
 	c.t.Helper()
 	b, err := json.Marshal(append([]any{ev}, args...))
 	if err != nil {
@@ -252,7 +318,7 @@ func (c *RawClient) Emit(ev string, args ...any) {
 }
 
 // Call emits an event with an ack id and waits (at most 10 s) for the ack.
-func (c *RawClient) Call(ev string, args ...any) []any {
+func (c *Client) Call(ev string, args ...any) []any {
 	c.t.Helper()
 	b, err := json.Marshal(append([]any{ev}, args...))
 	if err != nil {
@@ -278,7 +344,7 @@ func (c *RawClient) Call(ev string, args ...any) []any {
 
 // Frames returns the recorded frames of ev (all events if ev is ""), in
 // arrival order.
-func (c *RawClient) Frames(ev string) []Frame {
+func (c *Client) Frames(ev string) []Frame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []Frame
@@ -291,7 +357,7 @@ func (c *RawClient) Frames(ev string) []Frame {
 }
 
 // waitEvents waits until at least n ev frames were recorded.
-func (c *RawClient) waitEvents(ev string, n int, within time.Duration) ([]Frame, error) {
+func (c *Client) waitEvents(ev string, n int, within time.Duration) ([]Frame, error) {
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
 	for {
@@ -313,12 +379,12 @@ func (c *RawClient) waitEvents(ev string, n int, within time.Duration) ([]Frame,
 
 // ExpectExactly waits (at most 10 s) for n ev frames, then Quiet, and fails
 // the test unless exactly n arrived; it returns them in arrival order.
-func (c *RawClient) ExpectExactly(ev string, n int) []Frame {
+func (c *Client) ExpectExactly(ev string, n int) []Frame {
 	c.t.Helper()
 	if _, err := c.waitEvents(ev, n, 10*time.Second); err != nil {
 		c.t.Fatalf("raw client %s: %v", c.ID, err)
 	}
-	time.Sleep(Quiet)
+	time.Sleep(exactlyonce.Quiet)
 	got := c.Frames(ev)
 	if len(got) != n {
 		var raws []string
@@ -331,13 +397,37 @@ func (c *RawClient) ExpectExactly(ev string, n int) []Frame {
 }
 
 // ExpectNoFrames waits Quiet and fails the test if any ev frame was recorded.
-func (c *RawClient) ExpectNoFrames(ev string) {
+func (c *Client) ExpectNoFrames(ev string) {
 	c.t.Helper()
 	c.ExpectExactly(ev, 0)
 }
 
+// LastOffset is the offset connection state recovery sends back on a
+// reconnect: the last argument of the last event, when it is a string (as
+// socket.io-client keeps it).
+func (c *Client) LastOffset() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.frames) - 1; i >= 0; i-- {
+		if a := c.frames[i].Args; len(a) > 0 {
+			if s, ok := a[len(a)-1].(string); ok {
+				return s
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// Drop cuts the connection without the socket.io DISCONNECT packet, as a
+// network failure does: the server sees a "transport close" (recoverable).
+func (c *Client) Drop() {
+	_ = c.conn.Close()
+	<-c.done
+}
+
 // Close closes the connection; it is safe to call more than once.
-func (c *RawClient) Close() {
+func (c *Client) Close() {
 	_ = c.write("41" + c.prefix())
 	_ = c.conn.Close()
 	<-c.done
