@@ -15,6 +15,10 @@
 //	                  redisadapter.NewSharded (as bench/server)
 //	SIOREDIS_INBOX    the adapter's per-namespace inbox bound (WithInboxSize)
 //	SIOREDIS_PPROF    optional host:port: serve net/http/pprof there
+//	SIOREDIS_BLOCKPROFILE
+//	                  optional runtime.SetBlockProfileRate (ns), for /debug/pprof/block
+//	SIOREDIS_MEMPROFILERATE
+//	                  optional runtime.MemProfileRate (1: every allocation)
 //	SIOREDIS_CPUPROFILE
 //	                  optional path prefix: write a CPU profile from "ready" to SIGTERM
 //	                  to <prefix>-<NODE_ID>.pprof
@@ -25,99 +29,49 @@
 // Client events (all with an ack): join(room), ping(), blast({count, size,
 // rate?, room?, event?}), fetch({count}), as in the contract. The server
 // prints "ready" on stdout once it listens and, with Redis, once its
-// subscriptions are confirmed. It exits on SIGTERM/SIGINT.
+// subscriptions are confirmed. It exits on SIGTERM/SIGINT. What does not
+// depend on socket.io's version is internal/benchserver, shared with
+// bench/server.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"math"
-	"net"
-	"net/http"
-	_ "net/http/pprof" // served only on SIOREDIS_PPROF's listener (DefaultServeMux)
 	"os"
-	"os/signal"
-	"runtime/pprof"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
-	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/sioredis/sioredis/internal/benchserver"
 	"github.com/sioredis/sioredis/sio3/redisadapter"
 )
 
-var nodeID = os.Getenv("NODE_ID")
-
-// nowMs is the wall clock in Unix epoch milliseconds with sub-ms precision,
-// the clock the harness's clients subtract payload t from.
-func nowMs() float64 {
-	return float64(time.Now().UnixNano()) / 1e6
-}
-
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintf(os.Stderr, "[%s] fatal: %v\n", nodeID, err)
-		os.Exit(1)
-	}
-}
+func main() { benchserver.Main(run) }
 
 func run() error {
-	if nodeID == "" {
-		nodeID = fmt.Sprintf("go-%d", os.Getpid())
-	}
-	// Quiet stderr: only warnings and errors (the adapter rate-limits its own).
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "0"
-	}
-
-	if addr := os.Getenv("SIOREDIS_PPROF"); addr != "" {
-		pln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("SIOREDIS_PPROF: %w", err)
-		}
-		fmt.Fprintf(os.Stderr, "[%s] pprof: http://%s/debug/pprof/\n", nodeID, pln.Addr())
-		go func() { _ = http.Serve(pln, nil) }() // DefaultServeMux: net/http/pprof only
+	if err := benchserver.Setup(); err != nil {
+		return err
 	}
 
 	opts := socket.DefaultServerOptions()
 	opts.SetServeClient(false)
-	// Engine.IO defaults as in Node (engine.io 6.6): set explicitly so that
-	// the open packet says {"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}.
-	opts.SetPingInterval(25_000 * time.Millisecond)
-	opts.SetPingTimeout(20_000 * time.Millisecond)
-	opts.SetMaxHttpBufferSize(1_000_000)
+	opts.SetPingInterval(benchserver.PingInterval)
+	opts.SetPingTimeout(benchserver.PingTimeout)
+	opts.SetMaxHttpBufferSize(benchserver.MaxPayload)
 	// No permessage-deflate: with a nil config engine.io's websocket
 	// Upgrader has EnableCompression=false and never accepts the extension
 	// socket.io-client offers (Node's default is off too).
 	opts.SetPerMessageDeflate(nil)
 	opts.SetTransports(types.NewSet[transports.TransportCtor](&transports.PollingBuilder{}, &transports.WebSocketBuilder{}))
 
-	var rdb *redis.Client
+	rdb, inbox, err := benchserver.Redis()
+	if err != nil {
+		return err
+	}
 	var builder *redisadapter.Builder
-	if u := os.Getenv("REDIS_URL"); u != "" && u != "none" {
-		ropts, err := redis.ParseURL(u)
-		if err != nil {
-			return fmt.Errorf("REDIS_URL: %w", err)
-		}
-		rdb = redis.NewClient(ropts)
-		inbox := 65536
-		if v := os.Getenv("SIOREDIS_INBOX"); v != "" {
-			if inbox, err = strconv.Atoi(v); err != nil || inbox <= 0 {
-				return fmt.Errorf("SIOREDIS_INBOX=%q: want a positive integer", v)
-			}
-		}
-		aopts := []redisadapter.Option{redisadapter.WithKey("socket.io"), redisadapter.WithInboxSize(inbox)}
+	if rdb != nil {
+		aopts := []redisadapter.Option{redisadapter.WithKey(benchserver.Key), redisadapter.WithInboxSize(inbox)}
 		switch mode := os.Getenv("SIOREDIS_ADAPTER"); mode {
 		case "", "classic":
 			builder = redisadapter.New(rdb, aopts...)
@@ -136,204 +90,31 @@ func run() error {
 		onConnection(io, args[0].(*socket.Socket))
 	})
 
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	srv, err := benchserver.Serve(io.ServeHandler(nil))
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", io.ServeHandler(nil))
-	mux.HandleFunc("/", http.NotFound)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	// HTTP/1.1 only (WebSocket upgrades need it).
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	srv.Protocols = &protocols
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(os.Stderr, "[%s] http: %v\n", nodeID, err)
-			os.Exit(1)
-		}
-	}()
-
+	var waitHealthy func(context.Context) error
 	if builder != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err := builder.WaitHealthy(ctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("redis subscriber not healthy: %w", err)
-		}
+		waitHealthy = builder.WaitHealthy
 	}
-	stopProfile := func() {}
-	if prefix := os.Getenv("SIOREDIS_CPUPROFILE"); prefix != "" {
-		f, err := os.Create(prefix + "-" + nodeID + ".pprof")
-		if err != nil {
-			return fmt.Errorf("SIOREDIS_CPUPROFILE: %w", err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("SIOREDIS_CPUPROFILE: %w", err)
-		}
-		stopProfile = func() { pprof.StopCPUProfile(); _ = f.Close() }
-	}
-	os.Stdout.WriteString("ready\n")
-	_ = os.Stdout.Sync()
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	<-sig
-	stopProfile()
-	done := make(chan struct{})
-	go func() {
-		io.Close(nil)
-		_ = srv.Close()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(1500 * time.Millisecond):
-	}
-	if rdb != nil {
-		_ = rdb.Close()
-	}
-	os.Exit(0)
-	return nil
-}
-
-// ack extracts the trailing acknowledgement callback of an event, if any.
-func ack(args []any) (socket.Ack, []any) {
-	if n := len(args); n > 0 {
-		if a, ok := args[n-1].(socket.Ack); ok {
-			return a, args[:n-1]
-		}
-		if a, ok := args[n-1].(func([]any, error)); ok {
-			return a, args[:n-1]
-		}
-	}
-	return nil, args
-}
-
-func reply(a socket.Ack, v map[string]any) {
-	if a == nil {
-		return
-	}
-	v["node"] = nodeID
-	a([]any{v}, nil)
+	return benchserver.Run(srv, waitHealthy, func() { io.Close(nil) }, rdb)
 }
 
 func onConnection(io *socket.Server, s *socket.Socket) {
-	_ = s.On("join", func(args ...any) {
-		a, rest := ack(args)
-		room := "bench"
-		if len(rest) > 0 {
-			room = fmt.Sprint(rest[0])
-		}
-		s.Join(socket.Room(room)) // synchronous: effective before the ack
-		reply(a, map[string]any{"ok": true})
-	})
-	_ = s.On("ping", func(args ...any) {
-		a, _ := ack(args)
-		reply(a, map[string]any{"ok": true})
-	})
-	_ = s.On("blast", func(args ...any) {
-		a, rest := ack(args)
-		var o map[string]any
-		if len(rest) > 0 {
-			o, _ = rest[0].(map[string]any)
-		}
-		// Off the socket's read goroutine: a long blast must not stall the
-		// control socket (Node yields to its event loop every 64 emits).
-		go blast(io, o, a)
-	})
-	_ = s.On("fetch", func(args ...any) {
-		a, rest := ack(args)
-		var o map[string]any
-		if len(rest) > 0 {
-			o, _ = rest[0].(map[string]any)
-		}
-		go fetch(io, o, a)
-	})
+	handlers := benchserver.Handlers[socket.Ack](
+		func(room string) { s.Join(socket.Room(room)) },
+		func(room, event string, payload map[string]any) { _ = io.To(socket.Room(room)).Emit(event, payload) },
+		fetchSockets(io))
+	for ev, h := range handlers {
+		_ = s.On(ev, h)
+	}
 }
 
-func num(o map[string]any, key string) float64 {
-	switch v := o[key].(type) {
-	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0
-		}
-		return v
-	case int:
-		return float64(v)
-	case int64:
-		return float64(v)
-	}
-	return 0
-}
-
-func str(o map[string]any, key, def string) string {
-	if v, ok := o[key].(string); ok && v != "" {
-		return v
-	}
-	return def
-}
-
-var (
-	padMu    sync.Mutex
-	padCache = map[int]string{}
-)
-
-func pad(size int) string {
-	padMu.Lock()
-	defer padMu.Unlock()
-	p, ok := padCache[size]
-	if !ok {
-		p = strings.Repeat("x", size)
-		padCache[size] = p
-	}
-	return p
-}
-
-// blast emits count events through the adapter (io.To(room).Emit: local
-// sockets directly, other nodes via Redis), paced at rate msg/s when rate >
-// 0, then acks.
-func blast(io *socket.Server, o map[string]any, a socket.Ack) {
-	count := int(max(0, num(o, "count")))
-	size := int(max(0, num(o, "size")))
-	rate := num(o, "rate")
-	room := socket.Room(str(o, "room", "bench"))
-	event := str(o, "event", "tick")
-	p := pad(size)
-	start := time.Now()
-	startMs := nowMs()
-	seq := 0
-	emitOne := func() {
-		_ = io.To(room).Emit(event, map[string]any{"seq": seq, "t": nowMs(), "pad": p})
-		seq++
-	}
-	if rate > 0 {
-		for seq < count {
-			due := min(count, int(math.Floor(float64(time.Since(start).Nanoseconds())/1e6*rate/1000))+1)
-			for seq < due {
-				emitOne()
-			}
-			if seq < count {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	} else {
-		for seq < count {
-			emitOne()
-		}
-	}
-	reply(a, map[string]any{"ok": true, "emitted": seq, "elapsedMs": nowMs() - startMs})
-}
-
-// fetch runs count sequential cluster-wide fetchSockets() calls.
-func fetch(io *socket.Server, o map[string]any, a socket.Ack) {
-	count := int(max(1, num(o, "count")))
-	perCall := make([]any, 0, count)
-	n := 0
-	start := nowMs()
-	for range count {
-		t0 := nowMs()
+// fetchSockets returns one cluster-wide fetchSockets() call, counting the
+// sockets.
+func fetchSockets(io *socket.Server) func() (int, error) {
+	return func() (int, error) {
 		type result struct {
 			n   int
 			err error
@@ -341,12 +122,6 @@ func fetch(io *socket.Server, o map[string]any, a socket.Ack) {
 		ch := make(chan result, 1)
 		io.FetchSockets()(func(s []*socket.RemoteSocket, err error) { ch <- result{len(s), err} })
 		r := <-ch
-		perCall = append(perCall, nowMs()-t0)
-		if r.err != nil {
-			reply(a, map[string]any{"ok": false, "error": r.err.Error(), "count": r.n})
-			return
-		}
-		n = r.n
+		return r.n, r.err
 	}
-	reply(a, map[string]any{"ok": true, "count": n, "elapsedMs": nowMs() - start, "perCallMs": perCall})
 }
