@@ -57,6 +57,12 @@ type Binding struct {
 	// siotest ("join", "leave", "set-data"). The node and rdb close when
 	// the test ends.
 	Serve func(t testing.TB, name string, rdb redis.UniversalClient, b Builder) Node
+	// ServeDynamic is Serve for a server with dynamic namespaces: every
+	// namespace matching ^/dyn-\d+$ exists on demand, emits "ready" to each
+	// socket once its connection handler ran, and is removed once its last
+	// socket left (CleanupEmptyChildNamespaces). Its Dial waits for
+	// "ready"; it has no "/admin" namespace and no test handlers.
+	ServeDynamic func(t testing.TB, name string, rdb redis.UniversalClient, b Builder) Node
 	// Bytes returns the bytes of a binary value as the binding's client
 	// delivers it (nil if v is not binary).
 	Bytes func(v any) []byte
@@ -109,7 +115,7 @@ type Node interface {
 	// Redis client; it is safe to call more than once.
 	Close()
 	// CloseServer closes only the socket.io server (io.Close, and so its
-	// adapters), and returns when io.Close called back.
+	// adapters), and returns when io.Close returns.
 	CloseServer()
 	// Dial connects a client of the binding's socket.io client library
 	// that records events, and waits until the server's handlers are in
@@ -137,6 +143,9 @@ type Node interface {
 	OnConnect(pattern *regexp.Regexp, nsp, room string)
 	// Namespace creates namespace nsp (without sockets).
 	Namespace(nsp string)
+	// Socket is the server-side socket id of namespace nsp, if it is
+	// connected to this node.
+	Socket(nsp, id string) (LocalSocket, bool)
 	// HasSocket reports whether socket id is connected to namespace nsp.
 	HasSocket(nsp, id string) bool
 	// Adapter is the Redis adapter of namespace nsp; false if the
@@ -160,6 +169,12 @@ type Builder interface {
 func (b Binding) Start(t testing.TB, name string, rdb redis.UniversalClient, cfg Config) Node {
 	t.Helper()
 	return b.Serve(t, name, rdb, b.New(rdb, cfg))
+}
+
+// LocalSocket is a server-side socket of a Node.
+type LocalSocket interface {
+	Join(room string)
+	Leave(room string)
 }
 
 // Adapter is the Redis adapter of one namespace of a Node.
@@ -196,4 +211,6 @@ type Client interface {
 	// Answer acknowledges ev events sent with an ack with fn's result.
 	Answer(ev string, fn func(args []any) []any)
 	Disconnect()
+	// Connected reports whether the client's socket is connected.
+	Connected() bool
 }

@@ -3,8 +3,11 @@ package redisadapter_test
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +29,11 @@ var binding = conformance.Binding{
 		return builderOf(rdb, c)
 	},
 	Serve: func(t testing.TB, name string, rdb redis.UniversalClient, b conformance.Builder) conformance.Node {
-		return &node{Node: siotest.StartNode(t, name, rdb, b.(*redisadapter.Builder))}
+		n := siotest.StartNode(t, name, rdb, b.(*redisadapter.Builder))
+		return &node{name: name, url: n.URL, io: n.IO, builder: b.(*redisadapter.Builder), close: n.Close, dial: n.Dial}
+	},
+	ServeDynamic: func(t testing.TB, name string, rdb redis.UniversalClient, b conformance.Builder) conformance.Node {
+		return serveDynamic(t, name, rdb, b.(*redisadapter.Builder))
 	},
 	Bytes: bytesOf,
 	Binary: func() []any {
@@ -65,31 +72,77 @@ func builderOf(rdb redis.UniversalClient, c conformance.Config) *redisadapter.Bu
 	return redisadapter.New(rdb, opts...)
 }
 
-// node is a siotest.Node as a conformance.Node.
-type node struct{ *siotest.Node }
+// node is a socket.io server of a test as a conformance.Node.
+type node struct {
+	name, url string
+	io        *socket.Server
+	builder   *redisadapter.Builder
+	close     func()
+	dial      func(t testing.TB, nsp string, query url.Values, events ...string) *siotest.Client
+}
 
 var _ conformance.Node = (*node)(nil)
 
-func (n *node) Name() string { return n.Node.Name }
-func (n *node) URL() string  { return n.Node.URL }
-
-func (n *node) CloseServer() {
-	done := make(chan struct{})
-	n.IO.Close(func(error) { close(done) })
-	<-done
-}
+func (n *node) Name() string { return n.name }
+func (n *node) URL() string  { return n.url }
+func (n *node) Close()       { n.close() }
+func (n *node) CloseServer() { n.io.Close(nil) }
 
 func (n *node) Dial(t testing.TB, nsp string, query url.Values, events ...string) conformance.Client {
 	t.Helper()
-	return n.Node.Dial(t, nsp, query, events...)
+	return n.dial(t, nsp, query, events...)
 }
 
-func (n *node) builder() *redisadapter.Builder { return n.Node.Adapter.(*redisadapter.Builder) }
+// serveDynamic is a socket.io server with dynamic namespaces (/dyn-<n>)
+// that socket.io removes once their last socket left
+// (CleanupEmptyChildNamespaces).
+func serveDynamic(t testing.TB, name string, rdb redis.UniversalClient, b *redisadapter.Builder) *node {
+	t.Helper()
+	so := socket.DefaultServerOptions()
+	so.SetAdapter(b)
+	so.SetCleanupEmptyChildNamespaces(true)
+	io := socket.NewServer(nil, so)
+	_ = io.Of(regexp.MustCompile(`^/dyn-\d+$`), func(args ...any) {
+		_ = args[0].(*socket.Socket).Emit("ready")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", io.ServeHandler(nil))
+	hs := &http.Server{Handler: mux}
+	go func() { _ = hs.Serve(ln) }()
+	n := &node{name: name, io: io, builder: b, url: "http://" + ln.Addr().String()}
+	var once sync.Once
+	n.close = func() {
+		once.Do(func() {
+			done := make(chan struct{})
+			go io.Close(func(error) { close(done) })
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Errorf("%s: io.Close did not return", name)
+			}
+			_ = hs.Close()
+			_ = rdb.Close()
+		})
+	}
+	// dial connects a client to nsp and waits for the server's "ready".
+	n.dial = func(t testing.TB, nsp string, query url.Values, events ...string) *siotest.Client {
+		t.Helper()
+		c := siotest.Dial(t, n.url, nsp, query, append(events, "ready")...)
+		c.Expect("ready")
+		return c
+	}
+	t.Cleanup(n.close)
+	return n
+}
 
-func (n *node) Healthy() bool                         { return n.builder().Healthy() }
-func (n *node) WaitHealthy(ctx context.Context) error { return n.builder().WaitHealthy(ctx) }
-func (n *node) Stats() sioredis.Stats                 { return n.builder().Stats() }
-func (n *node) Members() []sioredis.Member            { return n.builder().Members() }
+func (n *node) Healthy() bool                         { return n.builder.Healthy() }
+func (n *node) WaitHealthy(ctx context.Context) error { return n.builder.WaitHealthy(ctx) }
+func (n *node) Stats() sioredis.Stats                 { return n.builder.Stats() }
+func (n *node) Members() []sioredis.Member            { return n.builder.Members() }
 
 // op is the broadcast operator of t.
 func (n *node) op(t conformance.Target) *socket.BroadcastOperator {
@@ -97,7 +150,7 @@ func (n *node) op(t conformance.Target) *socket.BroadcastOperator {
 	if nsp == "" {
 		nsp = "/"
 	}
-	o := n.IO.Of(nsp, nil).To(rooms(t.Rooms)...)
+	o := n.io.Of(nsp, nil).To(rooms(t.Rooms)...)
 	if len(t.Except) > 0 {
 		o = o.Except(rooms(t.Except)...)
 	}
@@ -163,13 +216,13 @@ func (n *node) DisconnectSockets(from conformance.Target, close bool) {
 	n.op(from).DisconnectSockets(close)
 }
 
-func (n *node) ServerSideEmit(ev string, args ...any) error { return n.IO.ServerSideEmit(ev, args...) }
+func (n *node) ServerSideEmit(ev string, args ...any) error { return n.io.ServerSideEmit(ev, args...) }
 
 func (n *node) ServerSideEmitWithAck(ev string, args ...any) ([]any, error) {
 	var answers []any
 	var ackErr error
 	called := false
-	err := n.IO.ServerSideEmitWithAck(ev, args...)(func(a []any, e error) { answers, ackErr, called = a, e, true })
+	err := n.io.ServerSideEmitWithAck(ev, args...)(func(a []any, e error) { answers, ackErr, called = a, e, true })
 	if called {
 		return answers, errors.Join(ackErr, err)
 	}
@@ -177,7 +230,7 @@ func (n *node) ServerSideEmitWithAck(ev string, args ...any) ([]any, error) {
 }
 
 func (n *node) On(ev string, fn func(args []any) []any) {
-	_ = n.IO.On(ev, func(args ...any) {
+	_ = n.io.On(ev, func(args ...any) {
 		if len(args) > 0 {
 			if ack, ok := args[len(args)-1].(socket.Ack); ok {
 				ack(fn(args[:len(args)-1]), nil)
@@ -189,7 +242,7 @@ func (n *node) On(ev string, fn func(args []any) []any) {
 }
 
 func (n *node) OnConnect(pattern *regexp.Regexp, nsp, room string) {
-	_ = n.IO.Of(pattern, func(args ...any) {
+	_ = n.io.Of(pattern, func(args ...any) {
 		s := args[0].(*socket.Socket)
 		if s.Nsp().Name() == nsp {
 			s.Join(socket.Room(room))
@@ -197,15 +250,29 @@ func (n *node) OnConnect(pattern *regexp.Regexp, nsp, room string) {
 	})
 }
 
-func (n *node) Namespace(nsp string) { _ = n.IO.Of(nsp, nil) }
+func (n *node) Namespace(nsp string) { _ = n.io.Of(nsp, nil) }
+
+func (n *node) Socket(nsp, id string) (conformance.LocalSocket, bool) {
+	s, ok := n.io.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
+	if !ok {
+		return nil, false
+	}
+	return localSocket{s}, true
+}
+
+// localSocket is a socket.Socket as a conformance.LocalSocket.
+type localSocket struct{ s *socket.Socket }
+
+func (l localSocket) Join(room string)  { l.s.Join(socket.Room(room)) }
+func (l localSocket) Leave(room string) { l.s.Leave(socket.Room(room)) }
 
 func (n *node) HasSocket(nsp, id string) bool {
-	_, ok := n.IO.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
+	_, ok := n.io.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
 	return ok
 }
 
 func (n *node) Adapter(nsp string) (conformance.Adapter, bool) {
-	a, ok := n.IO.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
+	a, ok := n.io.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
 	if !ok {
 		return nil, false
 	}
@@ -234,4 +301,20 @@ func (a adapter) Rooms() []string {
 		return true
 	})
 	return out
+}
+
+// adapterOf is the Redis adapter of n's namespace nsp.
+func adapterOf(n *siotest.Node, nsp string) *redisadapter.Adapter {
+	return n.IO.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
+}
+
+// bytesOf is the bytes of a binary value as the client delivers it.
+func bytesOf(v any) []byte {
+	switch b := v.(type) {
+	case []byte:
+		return b
+	case types.BufferInterface:
+		return b.Bytes()
+	}
+	return nil
 }

@@ -311,6 +311,9 @@ func (c *Client) Answer(ev string, fn func(args []any) []any) {
 // Disconnect closes the client's socket.
 func (c *Client) Disconnect() { c.S.Disconnect() }
 
+// Connected reports whether the client's socket is connected.
+func (c *Client) Connected() bool { return c.S.Connected() }
+
 // ID is the socket id.
 func (c *Client) ID() string { return c.S.Id() }
 
