@@ -65,6 +65,9 @@ func builderOf(rdb redis.UniversalClient, c conformance.Config) *redisadapter.Bu
 	if c.HeartbeatTimeout > 0 {
 		opts = append(opts, redisadapter.WithHeartbeatTimeout(c.HeartbeatTimeout))
 	}
+	if c.HealthCheckInterval > 0 {
+		opts = append(opts, redisadapter.WithHealthCheckInterval(c.HealthCheckInterval))
+	}
 	switch c.Kind {
 	case conformance.Sharded:
 		return redisadapter.NewSharded(rdb, opts...)

@@ -107,7 +107,7 @@ func TestStreamsReaderResumes(t *testing.T) {
 	if st := bb.Stats(); st.StreamReadErrors == 0 || st.StreamGaps != 0 {
 		t.Fatalf("stats after %d cuts: %+v", kills, st)
 	}
-	if logs.count("WARN", "cannot read the stream") == 0 {
+	if logs.Count("WARN", "cannot read the stream") == 0 {
 		t.Fatalf("no Warn about the read failure:\n%s", logs)
 	}
 }
@@ -142,7 +142,7 @@ func TestStreamsRedisRestart(t *testing.T) {
 	if st := bb.Stats(); st.StreamReadErrors == 0 {
 		t.Fatalf("read errors not counted: %+v", st)
 	}
-	if logs.count("WARN", "cannot read the stream") != 1 {
+	if logs.Count("WARN", "cannot read the stream") != 1 {
 		t.Fatalf("want one Warn about the reader:\n%s", logs)
 	}
 	closeAndCheckLeaks(t, a, b)
@@ -219,7 +219,7 @@ func TestStreamsGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	within(t, "the gap reported", 10*time.Second, func() bool { return bb.Stats().StreamGaps > 0 })
-	if logs.count("WARN", "trimmed before this server read them") == 0 {
+	if logs.Count("WARN", "trimmed before this server read them") == 0 {
 		t.Fatalf("no Warn about the gap:\n%s", logs)
 	}
 	// It goes on: the last entry arrives, and nothing twice.

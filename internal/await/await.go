@@ -64,3 +64,17 @@ func NoGoroutines(t testing.TB, pkg string) {
 	}
 	t.Fatalf("adapter goroutines leaked:\n%s", stacks)
 }
+
+// Within polls cond every 10 ms until it holds, failing the test after
+// bound, and returns how long it took.
+func Within(t testing.TB, what string, bound time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > bound {
+			t.Fatalf("%s: not within %v", what, bound)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}

@@ -43,6 +43,8 @@ type Config struct {
 	Logger            *slog.Logger
 	HeartbeatInterval time.Duration
 	HeartbeatTimeout  time.Duration
+	// HealthCheckInterval is WithHealthCheckInterval.
+	HealthCheckInterval time.Duration
 }
 
 // Binding is what a binding's tests give the scenarios.

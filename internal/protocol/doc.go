@@ -1,6 +1,6 @@
 // Package protocol holds the messages sioredis puts on Redis: the schemas of
 // Node's @socket.io/redis-adapter 8.3 (classic and sharded),
-// @socket.io/redis-streams-adapter and @socket.io/redis-emitter 5.1, their
+// @socket.io/redis-streams-adapter 0.3 and @socket.io/redis-emitter 5.1, their
 // channel names, uids and request ids. The bytes themselves are written and
 // read by [codec]; this package decides what goes in them. It knows no
 // Socket.IO implementation, so that the emitter stays light, and each

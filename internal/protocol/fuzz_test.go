@@ -14,8 +14,8 @@ import (
 )
 
 // The fuzz targets share one property per decoder: no input panics, every
-// error wraps codec.ErrMalformed, and a value that decodes re-encodes with the Go
-// encoder into a payload that decodes to the same value (after the
+// error wraps codec.ErrMalformed, and a value that decodes re-encodes with
+// the Go encoder into a payload that decodes to the same value (after the
 // normalizations the encoders document: local never published, except
 // deduplicated, flags dropped where Node drops them, fields the message type
 // does not carry cleared). Their seed corpora (every vector plus hostile
