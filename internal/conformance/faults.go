@@ -29,12 +29,14 @@ type LogSink struct {
 	buf bytes.Buffer
 }
 
+// Write appends a log line (an io.Writer for slog handlers).
 func (l *LogSink) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
 }
 
+// String returns everything logged so far.
 func (l *LogSink) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
