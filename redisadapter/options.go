@@ -11,6 +11,10 @@ import (
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
+// The options' validation and defaults are internal/core's (options.go,
+// config.go), shared with the v3 binding; their user documentation is here,
+// and the v3 binding links to it.
+
 // Option configures an adapter built by [New] or [NewSharded].
 type Option func(*core.Config)
 

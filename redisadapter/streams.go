@@ -40,92 +40,42 @@ func NewStreams(rdb redis.UniversalClient, opts ...Option) *Builder {
 
 // WithStreamName sets the stream key (Node's streamName), or its prefix
 // when [WithStreamCount] is above 1. Default "socket.io".
-func WithStreamName(name string) Option {
-	return func(c *core.Config) {
-		if name != "" {
-			c.Streams.StreamName = name
-		}
-	}
-}
+func WithStreamName(name string) Option { return core.WithStreamName(name) }
 
 // WithStreamCount spreads the namespaces over n streams (Node's
 // streamCount), named streamName-i with i = hashCode(namespace) % n
 // computed as Node does; each namespace stays ordered. Default 1.
-func WithStreamCount(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.Streams.StreamCount = n
-		}
-	}
-}
+func WithStreamCount(n int) Option { return core.WithStreamCount(n) }
 
 // WithMaxLen bounds the stream (Node's maxLen): every XADD trims it with
 // MAXLEN ~ n. It also bounds how long a disconnected client can be
 // recovered and how far behind a reader can fall before it reports a gap
 // (Stats.StreamGaps). Default 10000.
-func WithMaxLen(n int64) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.Streams.MaxLen = n
-		}
-	}
-}
+func WithMaxLen(n int64) Option { return core.WithMaxLen(n) }
 
 // WithReadCount sets the XREAD COUNT (Node's readCount). Default 100.
-func WithReadCount(n int64) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.Streams.ReadCount = n
-		}
-	}
-}
+func WithReadCount(n int64) Option { return core.WithReadCount(n) }
 
 // WithBlockTime sets the XREAD BLOCK (Node's blockTimeInMs). Default 5 s.
 // Closing a server does not wait for it (the read is unblocked).
-func WithBlockTime(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.Streams.BlockTime = d
-		}
-	}
-}
+func WithBlockTime(d time.Duration) Option { return core.WithBlockTime(d) }
 
 // WithSessionKeyPrefix sets the prefix of the keys that hold sessions of
 // connection state recovery (Node's sessionKeyPrefix). Default
 // "sio:session:".
-func WithSessionKeyPrefix(p string) Option {
-	return func(c *core.Config) {
-		if p != "" {
-			c.Streams.SessionKeyPrefix = p
-		}
-	}
-}
+func WithSessionKeyPrefix(p string) Option { return core.WithSessionKeyPrefix(p) }
 
 // WithOnlyPlaintext writes stream entries as JSON even when they hold
 // binary (Node's onlyPlaintext). Default false.
-func WithOnlyPlaintext(on bool) Option {
-	return func(c *core.Config) { c.Streams.OnlyPlaintext = on }
-}
+func WithOnlyPlaintext(on bool) Option { return core.WithOnlyPlaintext(on) }
 
 // WithMaxReplay bounds the missed packets one restored session collects in
 // memory; a client that missed more connects fresh (socket.Recovered()
 // false) and Stats.SessionsNotRestored counts it. Default 10000.
-func WithMaxReplay(n int) Option {
-	return func(c *core.Config) {
-		if n > 0 {
-			c.Streams.MaxReplay = n
-		}
-	}
-}
+func WithMaxReplay(n int) Option { return core.WithMaxReplay(n) }
 
 // WithMaxDisconnection is the session lifetime used when socket.io's
 // MaxDisconnectionDuration is 0, which zishang520 v2.5.0 leaves it at
 // when a custom adapter is set (Node applies its default, 2 minutes).
 // Default 2 minutes.
-func WithMaxDisconnection(d time.Duration) Option {
-	return func(c *core.Config) {
-		if d > 0 {
-			c.Streams.MaxDisconnection = d
-		}
-	}
-}
+func WithMaxDisconnection(d time.Duration) Option { return core.WithMaxDisconnection(d) }

@@ -119,7 +119,7 @@ func WithHeartbeatTimeout(d time.Duration) func(*Config) {
 
 // positive sets the field field picks to v when v > 0: a zero or negative
 // bound keeps the default rather than disabling the bound.
-func positive[T int | time.Duration](v T, field func(*Config) *T) func(*Config) {
+func positive[T int | int64 | time.Duration](v T, field func(*Config) *T) func(*Config) {
 	return func(c *Config) {
 		if v > 0 {
 			*field(c) = v
@@ -151,4 +151,61 @@ func WithHandshakeFilter(f func(*protocol.Handshake)) func(*Config) {
 // WithRoomFilter sets Config.RoomFilter.
 func WithRoomFilter(f func(room string) bool) func(*Config) {
 	return func(c *Config) { c.RoomFilter = f }
+}
+
+// The streams format's options (Config.Streams), Node's
+// @socket.io/redis-streams-adapter names.
+
+// WithStreamName sets Streams.StreamName; "" keeps the default.
+func WithStreamName(name string) func(*Config) {
+	return func(c *Config) {
+		if name != "" {
+			c.Streams.StreamName = name
+		}
+	}
+}
+
+// WithStreamCount sets Streams.StreamCount; n <= 0 keeps the default.
+func WithStreamCount(n int) func(*Config) {
+	return positive(n, func(c *Config) *int { return &c.Streams.StreamCount })
+}
+
+// WithMaxLen sets Streams.MaxLen; n <= 0 keeps the default.
+func WithMaxLen(n int64) func(*Config) {
+	return positive(n, func(c *Config) *int64 { return &c.Streams.MaxLen })
+}
+
+// WithReadCount sets Streams.ReadCount; n <= 0 keeps the default.
+func WithReadCount(n int64) func(*Config) {
+	return positive(n, func(c *Config) *int64 { return &c.Streams.ReadCount })
+}
+
+// WithBlockTime sets Streams.BlockTime; d <= 0 keeps the default.
+func WithBlockTime(d time.Duration) func(*Config) {
+	return positive(d, func(c *Config) *time.Duration { return &c.Streams.BlockTime })
+}
+
+// WithSessionKeyPrefix sets Streams.SessionKeyPrefix; "" keeps the default.
+func WithSessionKeyPrefix(p string) func(*Config) {
+	return func(c *Config) {
+		if p != "" {
+			c.Streams.SessionKeyPrefix = p
+		}
+	}
+}
+
+// WithOnlyPlaintext sets Streams.OnlyPlaintext.
+func WithOnlyPlaintext(on bool) func(*Config) {
+	return func(c *Config) { c.Streams.OnlyPlaintext = on }
+}
+
+// WithMaxReplay sets Streams.MaxReplay; n <= 0 keeps the default.
+func WithMaxReplay(n int) func(*Config) {
+	return positive(n, func(c *Config) *int { return &c.Streams.MaxReplay })
+}
+
+// WithMaxDisconnection sets Streams.MaxDisconnection; d <= 0 keeps the
+// default.
+func WithMaxDisconnection(d time.Duration) func(*Config) {
+	return positive(d, func(c *Config) *time.Duration { return &c.Streams.MaxDisconnection })
 }
