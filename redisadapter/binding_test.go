@@ -206,7 +206,7 @@ func (n *node) FetchSockets(from conformance.Target) ([]conformance.RemoteSocket
 		}
 		h := s.Handshake()
 		out = append(out, conformance.RemoteSocket{ID: string(s.Id()), Rooms: rs, Data: s.Data(),
-			Query: anyValues(h.Query), Headers: anyValues(h.Headers), Issued: h.Issued})
+			Query: anyValues(h.Query), Headers: anyValues(h.Headers), Issued: h.Issued, Handshake: h})
 	}
 	return out, err
 }
@@ -310,6 +310,8 @@ func (a adapter) AllRooms(ctx context.Context) ([]string, error) {
 	}
 	return out, err
 }
+
+func (a adapter) CachedHandshakes() int { return redisadapter.CachedHandshakes(a.Adapter) }
 
 func (a adapter) Rooms() []string {
 	var out []string

@@ -106,6 +106,9 @@ type RemoteSocket struct {
 	Query   map[string]any
 	Headers map[string]any
 	Issued  int64
+	// Handshake is the binding's whole handshake (a pointer to its
+	// socket.Handshake), for comparisons.
+	Handshake any
 }
 
 // Node is one socket.io server of a binding, with its adapter.
@@ -190,6 +193,9 @@ type Adapter interface {
 	// Rooms is the rooms of this server's sockets.
 	Rooms() []string
 	ActiveRoomChannels() []string
+	// CachedHandshakes is the number of encoded handshakes the adapter
+	// keeps for fetchSockets answers.
+	CachedHandshakes() int
 }
 
 // Client is a socket.io client of the binding's client library that

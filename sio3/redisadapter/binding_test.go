@@ -204,7 +204,7 @@ func (n *node) FetchSockets(from conformance.Target) ([]conformance.RemoteSocket
 		}
 		h := s.Handshake()
 		out = append(out, conformance.RemoteSocket{ID: string(s.Id()), Rooms: rs, Data: s.Data(),
-			Query: h.Query, Headers: h.Headers, Issued: h.Issued})
+			Query: h.Query, Headers: h.Headers, Issued: h.Issued, Handshake: h})
 	}
 	return out, err
 }
@@ -297,6 +297,8 @@ func (a adapter) AllRooms(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
+func (a adapter) CachedHandshakes() int { return redisadapter.CachedHandshakes(a.Adapter) }
+
 func (a adapter) Rooms() []string {
 	var out []string
 	a.Adapter.Rooms().Range(func(r socket.Room, _ *types.Set[socket.SocketId]) bool {
@@ -304,11 +306,6 @@ func (a adapter) Rooms() []string {
 		return true
 	})
 	return out
-}
-
-// adapterOf is the Redis adapter of n's namespace nsp.
-func adapterOf(n *siotest.Node, nsp string) *redisadapter.Adapter {
-	return n.IO.Of(nsp, nil).Adapter().(*redisadapter.Adapter)
 }
 
 // bytesOf is the bytes of a binary value as the client delivers it.
