@@ -9,6 +9,7 @@ import (
 	"github.com/zishang520/socket.io/v2/socket"
 
 	"github.com/sioredis/sioredis/internal/codec"
+	"github.com/sioredis/sioredis/internal/core"
 	"github.com/sioredis/sioredis/internal/protocol"
 )
 
@@ -59,18 +60,8 @@ func isNil(v any) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
-// ackValue is the value an acknowledgement sends back to a requester: its
-// first argument, in wire form. A value that cannot be converted is left
-// for the encoder to refuse (the response is then logged, not published).
-func ackValue(args []any) any {
-	if len(args) == 0 {
-		return nil
-	}
-	if w, err := toWire(args[0]); err == nil {
-		return w
-	}
-	return args[0]
-}
+// ackValue is core.AckValue with this binding's buffers.
+func ackValue(args []any) any { return core.AckValue(args, toWire) }
 
 // packetFromSocket converts a zishang packet (ASCII-digit type) into its wire
 // form. Its data is deep-converted with toWire and written back into p, so

@@ -75,3 +75,17 @@ func (a *Adapter) AckExpiry(flag *time.Duration) time.Duration {
 	// Some slack, so that an acknowledgement on time still travels.
 	return min(a.CallTimeout(flag)+time.Second, maxAckExpiry)
 }
+
+// AckValue is the value an acknowledgement sends back to a requester: its
+// first argument, in wire form (toWire, the binding's conversion). A value
+// that cannot be converted is left for the encoder to refuse (the response
+// is then logged, not published).
+func AckValue(args []any, toWire func(any) (any, error)) any {
+	if len(args) == 0 {
+		return nil
+	}
+	if w, err := toWire(args[0]); err == nil {
+		return w
+	}
+	return args[0]
+}
