@@ -1,13 +1,10 @@
 package interop_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/zishang520/engine.io/v2/types"
 
+	"github.com/sioredis/sioredis/internal/nodeproc"
 	"github.com/sioredis/sioredis/internal/siotest"
 )
 
@@ -57,186 +55,35 @@ func requireNode(t *testing.T) string {
 	return bin
 }
 
-// syncBuffer collects a process's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-type reply struct {
-	ID     int             `json:"id"`
-	Result json.RawMessage `json:"result"`
-	Error  *string         `json:"error"`
-}
-
-// proc is a Node script driven through JSON lines on stdin and stdout.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	exited chan struct{}
-	onLine func(line []byte) // lines that are not answers
-
-	wmu sync.Mutex // serializes writes to stdin
-
-	mu      sync.Mutex
-	nextID  int
-	waiters map[int]chan reply
-	log     []string // unparsed stdout lines
-}
+// proc is a Node script of node/ (see internal/nodeproc).
+type proc struct{ *nodeproc.Proc }
 
 // startProc starts `node script args...` in interop/ with extra environment
-// variables. The process is stopped (stdin closed, then killed) when the test
-// ends; its stderr is logged if the test failed.
+// variables; onLine gets the stdout lines that are not answers. The process
+// is stopped (stdin closed, then killed) when the test ends.
 func startProc(t *testing.T, bin, name string, env []string, onLine func([]byte), script string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{filepath.Join("node", script)}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	p := &proc{name: name, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{}), onLine: onLine, waiters: map[int]chan reply{}}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go p.read(stdout)
-	t.Cleanup(func() {
-		_ = p.stdin.Close()
-		select {
-		case <-p.exited:
-		case <-time.After(3 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-		if t.Failed() {
-			if s := p.stderr.String(); s != "" {
-				t.Logf("%s stderr:\n%s", name, tail(s, 4000))
-			}
-			p.mu.Lock()
-			if len(p.log) > 0 {
-				t.Logf("%s other output:\n%s", name, tail(strings.Join(p.log, "\n"), 4000))
-			}
-			p.mu.Unlock()
-		}
-	})
-	return p
+	return &proc{nodeproc.Start(t, name, cmd, nodeproc.Options{OnLine: onLine})}
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
+// tail is the last n bytes of s.
+func tail(s string, n int) string { return nodeproc.Tail(s, n) }
 
-func (p *proc) read(r io.Reader) {
-	defer func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
-	br := bufio.NewReaderSize(r, 1<<16)
-	for {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			p.dispatch(bytes.TrimSpace(line))
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *proc) dispatch(line []byte) {
-	var probe struct {
-		ID *int `json:"id"`
-	}
-	if err := json.Unmarshal(line, &probe); err != nil {
-		p.mu.Lock()
-		p.log = append(p.log, string(line))
-		p.mu.Unlock()
-		return
-	}
-	if probe.ID != nil {
-		var r reply
-		_ = json.Unmarshal(line, &r)
-		p.mu.Lock()
-		ch := p.waiters[r.ID]
-		delete(p.waiters, r.ID)
-		p.mu.Unlock()
-		if ch != nil {
-			ch <- r
-		}
-		return
-	}
-	if p.onLine != nil {
-		p.onLine(line)
-	}
-}
-
-// call sends a command and waits (bounded) for its answer.
+// call sends a command (its values as toJS gives them) and waits (bounded)
+// for its answer.
 func (p *proc) call(t testing.TB, cmd map[string]any) json.RawMessage {
 	t.Helper()
 	res, err := p.try(cmd)
 	if err != nil {
-		t.Fatalf("%s %v: %v", p.name, cmd["op"], err)
+		t.Fatalf("%s %v: %v", p.Name(), cmd["op"], err)
 	}
 	return res
 }
 
 func (p *proc) try(cmd map[string]any) (json.RawMessage, error) {
-	ch := make(chan reply, 1)
-	p.mu.Lock()
-	p.nextID++
-	id := p.nextID
-	p.waiters[id] = ch
-	p.mu.Unlock()
-	c := make(map[string]any, len(cmd)+1)
-	for k, v := range cmd {
-		c[k] = v
-	}
-	c["id"] = id
-	b, err := json.Marshal(toJS(c))
-	if err != nil {
-		return nil, err
-	}
-	p.wmu.Lock()
-	_, err = p.stdin.Write(append(b, '\n'))
-	p.wmu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case r := <-ch:
-		if r.Error != nil {
-			return nil, errors.New(*r.Error)
-		}
-		return r.Result, nil
-	case <-p.exited:
-		return nil, fmt.Errorf("process exited; stderr:\n%s", tail(p.stderr.String(), 2000))
-	case <-time.After(waitCall):
-		return nil, fmt.Errorf("no answer within %v", waitCall)
-	}
+	return p.Try(toJS(cmd).(map[string]any), waitCall)
 }
 
 // toJS turns Go values into what the scripts expect: []byte as {"$bin":hex}.
@@ -596,10 +443,10 @@ func startNodeServer(t *testing.T, bin, name string, env ...string) *nodeServer 
 		_ = json.Unmarshal(line, &r)
 		s.URL = fmt.Sprintf("http://127.0.0.1:%d", r.Port)
 		s.UIDs = r.UIDs
-	case <-s.p.exited:
-		t.Fatalf("%s exited before it was ready:\n%s", name, tail(s.p.stderr.String(), 3000))
+	case <-s.p.Exited():
+		t.Fatalf("%s exited before it was ready:\n%s", name, tail(s.p.Stderr(), 3000))
 	case <-time.After(20 * time.Second):
-		t.Fatalf("%s not ready within 20s:\n%s", name, tail(s.p.stderr.String(), 3000))
+		t.Fatalf("%s not ready within 20s:\n%s", name, tail(s.p.Stderr(), 3000))
 	}
 	return s
 }

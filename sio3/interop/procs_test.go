@@ -1,21 +1,19 @@
 package interop_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sioredis/sioredis/internal/nodeproc"
 )
 
 // Bounded waits.
@@ -57,126 +55,28 @@ func requireNode(t *testing.T) string {
 	return bin
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// tail is the last n bytes of s.
+func tail(s string, n int) string { return nodeproc.Tail(s, n) }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
-
-// proc is a child process whose stdout is read line by line.
+// proc is a child process (see internal/nodeproc) whose stdout lines that
+// are not answers are queued for waitLine.
 type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	exited chan struct{}
-	lines  chan []byte // stdout lines that are not answers
-
-	wmu     sync.Mutex
-	mu      sync.Mutex
-	nextID  int
-	waiters map[int]chan reply
-}
-
-type reply struct {
-	ID     int             `json:"id"`
-	Result json.RawMessage `json:"result"`
-	Error  *string         `json:"error"`
+	*nodeproc.Proc
+	lines chan []byte
 }
 
 // startProc starts cmd and stops it when the test ends (stdin closed, then
-// SIGTERM, then SIGKILL); its stderr is logged if the test failed.
+// SIGINT, then SIGKILL); its stderr is logged if the test failed.
 func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{}),
-		lines: make(chan []byte, 256), waiters: map[int]chan reply{}}
-	cmd.Stderr = p.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go p.read(stdout)
-	t.Cleanup(func() {
-		_ = p.stdin.Close()
-		_ = cmd.Process.Signal(os.Interrupt)
+	p := &proc{lines: make(chan []byte, 256)}
+	p.Proc = nodeproc.Start(t, name, cmd, nodeproc.Options{Interrupt: true, OnLine: func(line []byte) {
 		select {
-		case <-p.exited:
-		case <-time.After(3 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.exited
+		case p.lines <- line:
+		default:
 		}
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, tail(p.stderr.String(), 4000))
-		}
-	})
+	}})
 	return p
-}
-
-func (p *proc) read(r io.Reader) {
-	defer func() {
-		_ = p.cmd.Wait()
-		close(p.exited)
-	}()
-	br := bufio.NewReaderSize(r, 1<<16)
-	for {
-		line, err := br.ReadBytes('\n')
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			p.dispatch(line)
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *proc) dispatch(line []byte) {
-	var probe struct {
-		ID *int `json:"id"`
-	}
-	if json.Unmarshal(line, &probe) == nil && probe.ID != nil {
-		var r reply
-		_ = json.Unmarshal(line, &r)
-		p.mu.Lock()
-		ch := p.waiters[r.ID]
-		delete(p.waiters, r.ID)
-		p.mu.Unlock()
-		if ch != nil {
-			ch <- r
-		}
-		return
-	}
-	select {
-	case p.lines <- line:
-	default:
-	}
 }
 
 // waitLine waits for a stdout line for which match holds.
@@ -190,10 +90,10 @@ func (p *proc) waitLine(t *testing.T, within time.Duration, match func([]byte) b
 			if match(l) {
 				return l
 			}
-		case <-p.exited:
-			t.Fatalf("%s exited:\n%s", p.name, tail(p.stderr.String(), 3000))
+		case <-p.Exited():
+			t.Fatalf("%s exited:\n%s", p.Name(), tail(p.Stderr(), 3000))
 		case <-timer.C:
-			t.Fatalf("%s: no expected line within %v; stderr:\n%s", p.name, within, tail(p.stderr.String(), 3000))
+			t.Fatalf("%s: no expected line within %v; stderr:\n%s", p.Name(), within, tail(p.Stderr(), 3000))
 		}
 	}
 }
@@ -201,38 +101,7 @@ func (p *proc) waitLine(t *testing.T, within time.Duration, match func([]byte) b
 // call sends a JSON command (Node scripts) and waits for its answer.
 func (p *proc) call(t testing.TB, cmd map[string]any) json.RawMessage {
 	t.Helper()
-	ch := make(chan reply, 1)
-	p.mu.Lock()
-	p.nextID++
-	id := p.nextID
-	p.waiters[id] = ch
-	p.mu.Unlock()
-	c := map[string]any{"id": id}
-	for k, v := range cmd {
-		c[k] = v
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.wmu.Lock()
-	_, err = p.stdin.Write(append(b, '\n'))
-	p.wmu.Unlock()
-	if err != nil {
-		t.Fatalf("%s: %v", p.name, err)
-	}
-	select {
-	case r := <-ch:
-		if r.Error != nil {
-			t.Fatalf("%s %v: %v", p.name, cmd["op"], errors.New(*r.Error))
-		}
-		return r.Result
-	case <-p.exited:
-		t.Fatalf("%s exited; stderr:\n%s", p.name, tail(p.stderr.String(), 2000))
-	case <-time.After(waitCall):
-		t.Fatalf("%s %v: no answer within %v", p.name, cmd["op"], waitCall)
-	}
-	return nil
+	return p.Call(t, cmd, waitCall)
 }
 
 // nodeServer is interop/node/server.js: a socket.io 4.8 server with
