@@ -28,6 +28,7 @@ type Adapter struct {
 	cfg        core.Config // the builder's options
 	name       string
 	handshakes handshakeCache // encoded handshakes of local sockets (fetchSockets)
+	restoring  restoring      // restored sockets not connected yet (streams)
 }
 
 func newAdapter(b *Builder, nsp socket.Namespace) *Adapter {
@@ -117,6 +118,8 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
 	if !isLocal(opts) && !a.core.Closed() {
 		if wp, err := packetFromSocket(p); err != nil {
 			a.core.BroadcastFailed(err)
+		} else if a.takesOffset(p, opts) {
+			a.publishWithOffset(p, wp, optionsFromSocket(opts))
 		} else {
 			a.core.PublishBroadcast(wp, optionsFromSocket(opts))
 		}

@@ -71,6 +71,8 @@ func builderOf(rdb redis.UniversalClient, c conformance.Config) *redisadapter.Bu
 	switch c.Kind {
 	case conformance.Sharded:
 		return redisadapter.NewSharded(rdb, opts...)
+	case conformance.Streams:
+		return redisadapter.NewStreams(rdb, opts...)
 	}
 	return redisadapter.New(rdb, opts...)
 }

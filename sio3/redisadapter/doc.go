@@ -10,8 +10,9 @@
 // v2 and v3 cannot be linked into one binary, which is why this binding is a
 // module of its own.)
 //
-// Two protocols are available, both wire-compatible with Node's
-// @socket.io/redis-adapter 8.3, so Go and Node servers can share a cluster:
+// Three protocols are available, wire-compatible with Node's
+// @socket.io/redis-adapter 8.3 and @socket.io/redis-streams-adapter 0.3.1,
+// so Go and Node servers can share a cluster:
 //
 //   - [New]: the classic adapter (PUBLISH / PSUBSCRIBE, createAdapter in
 //     Node), reachable by Node's @socket.io/redis-emitter and by this
@@ -19,6 +20,10 @@
 //   - [NewSharded]: the sharded adapter for Redis 7 (SPUBLISH / SSUBSCRIBE,
 //     createShardedAdapter in Node), which in a Redis Cluster sends each
 //     message only to the shard that owns its channel.
+//   - [NewStreams]: the Redis Streams adapter (XADD / XREAD, Node's
+//     @socket.io/redis-streams-adapter), which survives a server's short
+//     cut from Redis and supports socket.io's connection state recovery
+//     across servers ([Adapter.RestoreSession]).
 //
 // # Usage
 //
@@ -45,8 +50,9 @@
 // # Guarantees and limits
 //
 //   - Redis pub/sub is at-most-once: a message published while a server is
-//     disconnected from Redis is lost for that server. There is no
-//     connection state recovery across servers (as with Node's adapter).
+//     disconnected from Redis is lost for that server, and the pub/sub
+//     adapters have no connection state recovery across servers (as with
+//     Node's adapter); [NewStreams] has both.
 //   - Order is kept per publisher and namespace on a single Redis node (one
 //     publishing goroutine, one subscriber connection, one worker per
 //     namespace). In a Redis Cluster order holds per channel only.

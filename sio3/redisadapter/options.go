@@ -14,7 +14,7 @@ import (
 // The options are the v2 binding's (github.com/sioredis/sioredis/redisadapter),
 // applied by the same core: their full documentation is there.
 
-// Option configures an adapter built by [New] or [NewSharded].
+// Option configures an adapter built by [New], [NewSharded] or [NewStreams].
 type Option func(*core.Config)
 
 // SubscriptionMode selects which channels the sharded adapter subscribes to

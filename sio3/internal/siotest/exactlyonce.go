@@ -21,6 +21,8 @@ type (
 	RawClient = rawclient.Client
 	// Frame is one EVENT packet as a RawClient read it off the wire.
 	Frame = rawclient.Frame
+	// RawOptions are the extras of DialRawWith.
+	RawOptions = rawclient.Options
 )
 
 // DialRaw connects a RawClient to the server at baseURL (see
@@ -28,4 +30,11 @@ type (
 func DialRaw(t testing.TB, baseURL, nsp string, query url.Values, wait bool) *RawClient {
 	t.Helper()
 	return rawclient.Dial(t, baseURL, nsp, query, wait)
+}
+
+// DialRawWith is DialRaw with a CONNECT payload (connection state
+// recovery's pid and offset) and upgrade headers.
+func DialRawWith(t testing.TB, baseURL, nsp string, query url.Values, o RawOptions, wait bool) *RawClient {
+	t.Helper()
+	return rawclient.DialWith(t, baseURL, nsp, query, o, wait)
 }

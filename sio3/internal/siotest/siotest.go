@@ -48,8 +48,19 @@ type Node struct {
 // (value, ack).
 func StartNode(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor) *Node {
 	t.Helper()
+	return StartNodeWith(t, name, rdb, b, nil)
+}
+
+// StartNodeWith is StartNode with configure applied to the server options
+// (connection state recovery, for instance) before the server starts.
+func StartNodeWith(t testing.TB, name string, rdb redis.UniversalClient, b socket.AdapterConstructor,
+	configure func(*socket.ServerOptions)) *Node {
+	t.Helper()
 	opts := socket.DefaultServerOptions()
 	opts.SetAdapter(b)
+	if configure != nil {
+		configure(opts)
+	}
 	io := socket.NewServer(nil, opts)
 	n := &Node{t: t, Name: name, IO: io, Adapter: b, RDB: rdb}
 	ready := func(args ...any) {
@@ -102,6 +113,12 @@ func (n *Node) Close() {
 			_ = n.RDB.Close()
 		}
 	})
+}
+
+// Has reports whether socket id is connected to this node's namespace nsp.
+func (n *Node) Has(nsp, id string) bool {
+	_, ok := n.IO.Of(nsp, nil).Sockets().Load(socket.SocketId(id))
+	return ok
 }
 
 // Dial connects a client to this node like [Dial] and also waits until the

@@ -1,0 +1,204 @@
+package redisadapter_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/sioredis/sioredis/internal/conformance"
+	"github.com/sioredis/sioredis/internal/redistest"
+	"github.com/sioredis/sioredis/sio3/internal/siotest"
+	"github.com/sioredis/sioredis/sio3/redisadapter"
+)
+
+// Connection state recovery across socket.io v3.0.6 servers (streams
+// adapter), with the raw-frame client: what it records is what each server
+// wrote, in order.
+
+// recoveryNodes starts n v3 servers with the streams adapter and connection
+// state recovery (sessions kept for window).
+func recoveryNodes(t *testing.T, srv *redistest.Server, n int, window time.Duration, extra ...redisadapter.Option) ([]*siotest.Node, []*redisadapter.Builder) {
+	var nodes []*siotest.Node
+	var builders []*redisadapter.Builder
+	for i := 0; i < n; i++ {
+		rdb := redis.NewClient(srv.Options())
+		b := redisadapter.NewStreams(rdb, append([]redisadapter.Option{redisadapter.WithRequestsTimeout(2 * time.Second)}, extra...)...)
+		nodes = append(nodes, siotest.StartNodeWith(t, fmt.Sprint("r", i), rdb, b, func(o *socket.ServerOptions) {
+			csr := &socket.ConnectionStateRecovery{}
+			csr.SetMaxDisconnectionDuration(window.Milliseconds())
+			o.SetConnectionStateRecovery(csr)
+		}))
+		builders = append(builders, b)
+	}
+	return nodes, builders
+}
+
+// closeAll closes the nodes and checks that no goroutine of the binding or
+// the core is left.
+func closeAll(t *testing.T, nodes []*siotest.Node) {
+	t.Helper()
+	for _, n := range nodes {
+		n.Close()
+	}
+	siotest.AssertNoGoroutines(t, "sioredis/sio3/redisadapter.")
+}
+
+// ticks checks that frames carry tick indices from, from+1... in order,
+// each with a stream offset as last argument.
+func ticks(t *testing.T, frames []siotest.Frame, from int) {
+	t.Helper()
+	for k, f := range frames {
+		if len(f.Args) != 2 {
+			t.Fatalf("tick #%d: args %v, want [index, offset]", k, f.Args)
+		}
+		if i := int(f.Args[0].(float64)); i != from+k {
+			t.Fatalf("tick #%d is %d, want %d (%s)", k, i, from+k, f.Raw)
+		}
+		if _, ok := f.Args[1].(string); !ok {
+			t.Fatalf("tick #%d has no offset: %v", k, f.Args)
+		}
+	}
+}
+
+// TestRecoveryAcrossServers: a client drops from one v3 server and comes
+// back on another; it keeps its id and gets exactly the packets broadcast
+// to its rooms meanwhile, from every server, in order, then the live ones;
+// past the window it connects fresh.
+func TestRecoveryAcrossServers(t *testing.T) {
+	srv := redistest.Start(t)
+	nodes, builders := recoveryNodes(t, srv, 3, 3*time.Second)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+
+	rc := siotest.DialRaw(t, a.URL, "/", nil, true)
+	if rc.PID == "" {
+		t.Fatal("no pid in the CONNECT answer: recovery is off")
+	}
+	rc.Call("join", "r")
+	for i := 0; i < 3; i++ {
+		c.IO.To("r").Emit("tick", i)
+	}
+	ticks(t, rc.ExpectExactly("tick", 3), 0)
+	sid, pid, offset := rc.ID, rc.PID, rc.LastOffset()
+	if offset == "" {
+		t.Fatal("the ticks carry no offset")
+	}
+
+	rc.Drop()
+	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+
+	// Many packets while it is away, from every server (the one it comes
+	// back to included), to its room, to another room and excluding its
+	// room.
+	const missed = 300
+	for i := 3; i < 3+missed; i++ {
+		nodes[i%3].IO.To("r").Emit("tick", i)
+		if i%10 == 0 {
+			nodes[i%3].IO.To("other").Emit("tick", -1)
+			nodes[i%3].IO.Except("r").Emit("tick", -2)
+		}
+	}
+
+	back := siotest.DialRawWith(t, b.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
+	if back.ID != sid {
+		t.Fatalf("came back as %s, want the recovered %s", back.ID, sid)
+	}
+	if back.PID != pid {
+		t.Fatalf("came back with pid %s, want %s", back.PID, pid)
+	}
+	ticks(t, back.ExpectExactly("tick", missed), 3)
+	if !b.Has("/", sid) {
+		t.Fatal("the recovered socket is not on the server it came back to")
+	}
+	// Its rooms came back: live broadcasts to r reach it, once, from any
+	// server.
+	a.IO.To("r").Emit("tick", 3+missed)
+	b.IO.To("r").Emit("tick", 4+missed)
+	ticks(t, back.ExpectExactly("tick", missed+2), 3)
+	if s := builders[1].Stats(); s.SessionsRestored != 1 {
+		t.Fatalf("SessionsRestored = %d", s.SessionsRestored)
+	}
+
+	t.Run("Expired", func(t *testing.T) {
+		back.Call("join", "r")
+		pid, offset := back.PID, back.LastOffset()
+		back.Drop()
+		siotest.Eventually(t, "the session persisted", func() bool { return builders[1].Stats().SessionsPersisted == 1 })
+		c.IO.To("r").Emit("tick", -3)
+		time.Sleep(3500 * time.Millisecond) // past the 3 s window
+		fresh := siotest.DialRawWith(t, c.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
+		if fresh.ID == sid {
+			t.Fatal("an expired session was recovered")
+		}
+		if fresh.PID == "" || fresh.PID == pid {
+			t.Fatalf("fresh session's pid %q, want a new one", fresh.PID)
+		}
+		fresh.ExpectNoFrames("tick")
+		if s := builders[2].Stats(); s.SessionsNotRestored != 1 {
+			t.Fatalf("SessionsNotRestored = %d", s.SessionsNotRestored)
+		}
+	})
+
+	closeAll(t, nodes)
+}
+
+// TestRecoveryOwnBroadcastsWhileReaderBehind: the server a client comes
+// back to sent the packets it missed itself. Those were delivered locally
+// when emitted (to nobody: the client was away) and its stream reader
+// skips its own entries, so the replay must reach every one of them even
+// while the reader is behind (readCount 1 keeps it behind a burst) and
+// while some are still in the publish queue.
+func TestRecoveryOwnBroadcastsWhileReaderBehind(t *testing.T) {
+	srv := redistest.Start(t)
+	nodes, builders := recoveryNodes(t, srv, 2, 5*time.Second, redisadapter.WithReadCount(1))
+	a, b := nodes[0], nodes[1]
+
+	rc := siotest.DialRaw(t, a.URL, "/", nil, true)
+	rc.Call("join", "r")
+	b.IO.To("r").Emit("tick", 0)
+	ticks(t, rc.ExpectExactly("tick", 1), 0)
+	pid, offset := rc.PID, rc.LastOffset()
+	rc.Drop()
+	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+
+	const missed = 500
+	for i := 1; i <= missed; i++ {
+		b.IO.To("r").Emit("tick", i)
+	}
+	back := siotest.DialRawWith(t, b.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
+	if back.ID != rc.ID {
+		t.Fatalf("came back as %s, want the recovered %s", back.ID, rc.ID)
+	}
+	ticks(t, back.ExpectExactly("tick", missed), 1)
+	b.IO.To("r").Emit("tick", missed+1)
+	ticks(t, back.ExpectExactly("tick", missed+1), 1)
+
+	closeAll(t, nodes)
+}
+
+// TestRecoveryOffWithoutStreams: the pub/sub adapters cannot replay; a
+// client coming back with its pid connects fresh.
+func TestRecoveryOffWithoutStreams(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(srv.Options())
+	n := siotest.StartNodeWith(t, "classic", rdb, redisadapter.New(rdb), func(o *socket.ServerOptions) {
+		o.SetConnectionStateRecovery(&socket.ConnectionStateRecovery{})
+	})
+	rc := siotest.DialRaw(t, n.URL, "/", nil, true)
+	n.IO.Emit("tick", 0)
+	rc.ExpectExactly("tick", 1)
+	rc.Drop()
+	back := siotest.DialRawWith(t, n.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": rc.PID, "offset": "0-0"}}, false)
+	if back.ID == rc.ID {
+		t.Fatal("the classic adapter restored a session")
+	}
+	closeAll(t, []*siotest.Node{n})
+}
+
+// TestConformanceStreams runs the conformance suite on three v3 servers
+// with the streams adapter.
+func TestConformanceStreams(t *testing.T) {
+	conformance.RunConformance(t, binding, conformance.StreamsMode(t))
+}
