@@ -2,6 +2,7 @@ package wstransport
 
 import (
 	"bufio"
+	"encoding/binary"
 	"net"
 	"net/http"
 	"sync"
@@ -96,6 +97,46 @@ func (c *corkConn) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// writeFrame writes one WebSocket message of opcode op (text or binary)
+// holding prefix then body, as a single unmasked frame with FIN set: what
+// gorilla/websocket's NextWriter, Write and Close produce for an
+// uncompressed server message, without their per-frame lock, copy and
+// deadline reset. Only for connections without permessage-deflate.
+func (c *corkConn) writeFrame(op byte, prefix, body []byte) error {
+	var hdr [10]byte
+	n := len(prefix) + len(body)
+	hdr[0] = 0x80 | op
+	h := 2
+	switch {
+	case n <= 125:
+		hdr[1] = byte(n)
+	case n <= 0xffff:
+		hdr[1] = 126
+		binary.BigEndian.PutUint16(hdr[2:], uint16(n))
+		h = 4
+	default:
+		hdr[1] = 127
+		binary.BigEndian.PutUint64(hdr[2:], uint64(n))
+		h = 10
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.corked && !c.held {
+		// One write, so that a control frame cannot land inside it.
+		b := make([]byte, 0, h+n)
+		_, err := c.Conn.Write(append(append(append(b, hdr[:h]...), prefix...), body...))
+		return err
+	}
+	if c.buf == nil {
+		c.buf = corkPool.Get().(*[]byte)
+	}
+	*c.buf = append(append(append(*c.buf, hdr[:h]...), prefix...), body...)
+	if len(*c.buf) >= maxCorked && !c.held {
+		return c.flushLocked()
+	}
+	return nil
 }
 
 // Cork starts collecting writes.

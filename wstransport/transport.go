@@ -73,6 +73,9 @@ type transport struct {
 	cfg       *config
 	readLimit int64 // the server's MaxHttpBufferSize; 0: none
 	inline    bool  // Send may write on the caller's goroutine
+	// frames: messages are framed here, straight into cork (no
+	// permessage-deflate was negotiated, so gorilla would only copy them).
+	frames bool
 
 	mu       sync.Mutex // guards the fields below
 	queue    []*packet.Packet
@@ -102,6 +105,7 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	t.cork, _ = t.conn.NetConn().(*corkConn)
 	t.readLimit = readLimit(t.conn.Conn)
 	t.inline = t.cfg.inline && t.cork != nil && t.cork.writesNow()
+	t.frames = t.cork != nil && !compressionNegotiated(t.conn.Conn)
 
 	t.conn.On("error", func(args ...any) {
 		err, _ := firstArg(args).(error)
@@ -118,6 +122,21 @@ func (t *transport) Construct(ctx *types.HttpContext) {
 	// As the stock transport: engine.io-level compression settings do not
 	// apply; gorilla compresses only what was negotiated at the upgrade.
 	t.SetPerMessageDeflate(nil)
+}
+
+// compressionNegotiated reports whether gorilla/websocket may compress
+// c's messages (permessage-deflate was agreed at the upgrade). The field is
+// read by reflection, as readLimit; should gorilla rename it, the answer is
+// true and every message keeps going through gorilla.
+func compressionNegotiated(c *ws.Conn) bool {
+	if c == nil {
+		return true
+	}
+	f := reflect.ValueOf(c).Elem().FieldByName("newCompressionWriter")
+	if !f.IsValid() || f.Kind() != reflect.Func {
+		return true
+	}
+	return !f.IsNil()
 }
 
 // readLimit is the read limit engine.io set on c: the server's
@@ -479,6 +498,11 @@ func (t *transport) writeBatch(packets []*packet.Packet) error {
 			// packet gets between 7/8 and all of it.
 			if now := time.Now(); !now.Before(renew) {
 				_ = t.conn.SetWriteDeadline(now.Add(timeout))
+				if t.frames {
+					// The frames written here bypass gorilla, which
+					// would set it on cork per frame.
+					_ = t.cork.SetWriteDeadline(now.Add(timeout))
+				}
 				renew = now.Add(timeout / 8)
 			}
 		}
@@ -565,6 +589,9 @@ func messageType(b types.BufferInterface) int {
 
 // message writes prefix+body as one WebSocket message.
 func (t *transport) message(mt int, compress bool, prefix, body []byte) error {
+	if t.frames {
+		return t.cork.writeFrame(byte(mt), prefix, body)
+	}
 	t.conn.EnableWriteCompression(compress)
 	w, err := t.conn.NextWriter(mt)
 	if err != nil {

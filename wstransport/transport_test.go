@@ -520,3 +520,35 @@ func TestTLSBurst(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameLengths: messages whose frames sit at each length encoding's
+// edges (7-bit, 16-bit, 64-bit) reach a gorilla/websocket client intact,
+// alone and batched, through the framing the transport does itself.
+func TestFrameLengths(t *testing.T) {
+	s := startServer(t, true, nil)
+	c := rawDial(t, s)
+	// A frame carries `42["m","` + pad + `"]`: 9 bytes around pad.
+	var sizes []int
+	for _, edge := range []int{125, 0xffff} {
+		for d := -3; d <= 3; d++ {
+			sizes = append(sizes, edge-9+d)
+		}
+	}
+	sizes = append(sizes, 0, 1<<20)
+	for _, n := range sizes {
+		pad := strings.Repeat("x", n)
+		s.io.To("r").Emit("m", pad)
+		if got, want := c.next(), `42["m","`+pad+`"]`; got != want {
+			t.Fatalf("pad %d: got %d bytes, want %d", n, len(got), len(want))
+		}
+	}
+	// The same sizes back to back: one batch, several frames per write.
+	for _, n := range sizes {
+		s.io.To("r").Emit("m", strings.Repeat("y", n))
+	}
+	for _, n := range sizes {
+		if got, want := c.next(), `42["m","`+strings.Repeat("y", n)+`"]`; got != want {
+			t.Fatalf("batched pad %d: got %d bytes, want %d", n, len(got), len(want))
+		}
+	}
+}

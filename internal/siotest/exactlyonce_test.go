@@ -105,7 +105,7 @@ func TestChecksFailOnDuplicatingClients(t *testing.T) {
 			defer exactlyonce.SetDuplicating(was)
 			r := &recordingTB{TB: t}
 			c := n.Dial(t, "/", nil, "a", "b", "c")
-			c.t = r
+			c.T = r
 			// The raw client reports to r from its start.
 			raw := rawclient.Dial(r, n.URL, "/", nil, true)
 			checks := []struct {

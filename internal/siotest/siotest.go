@@ -149,11 +149,11 @@ func (n *Node) Dial(t testing.TB, nsp string, query url.Values, events ...string
 // Client is a real socket.io client over a real WebSocket connection that
 // records the events it receives.
 type Client struct {
-	t testing.TB
+	// Recorder keeps the recorded events; its T is where the checks
+	// report.
+	*exactlyonce.Recorder
 	// S is the underlying client socket.
-	S   *client.Socket
-	mu  sync.Mutex
-	got map[string]chan []any
+	S *client.Socket
 }
 
 // Dial connects a client to the socket.io server at baseURL (namespace nsp)
@@ -202,7 +202,7 @@ func DialWith(t testing.TB, baseURL, nsp string, configure func(*client.Options)
 			last = err
 			continue
 		}
-		c := &Client{t: t, S: s, got: map[string]chan []any{}}
+		c := &Client{Recorder: &exactlyonce.Recorder{T: t, ID: s.Id}, S: s}
 		for _, ev := range events {
 			c.Listen(ev)
 		}
@@ -245,95 +245,25 @@ func connectOnce(baseURL, nsp string, opts *client.Options) (*client.Socket, err
 	return m.Socket(nsp, opts), nil
 }
 
-func (c *Client) ch(ev string) chan []any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch, ok := c.got[ev]
-	if !ok {
-		ch = make(chan []any, 1024)
-		c.got[ev] = ch
-	}
-	return ch
-}
-
-// Chan returns the channel on which recorded ev events arrive.
-func (c *Client) Chan(ev string) <-chan []any { return c.ch(ev) }
-
 // Listen starts recording ev events.
 func (c *Client) Listen(ev string) {
-	ch := c.ch(ev)
-	c.S.On(types.EventName(ev), func(args ...any) {
-		ch <- args
-		if exactlyonce.Duplicating() {
-			ch <- args
-		}
-	})
-}
-
-// Expect waits (at most 5 s) for one ev event and returns its arguments.
-func (c *Client) Expect(ev string) []any {
-	c.t.Helper()
-	select {
-	case args := <-c.ch(ev):
-		return args
-	case <-time.After(5 * time.Second):
-		c.t.Fatalf("client %s: no %q event", c.S.Id(), ev)
-		return nil
-	}
-}
-
-// ExpectNone asserts that no ev event arrives within d, nor was buffered
-// when d ended. For "nothing more after the expected ones" use ExpectNoMore,
-// which waits for a quiet period first.
-func (c *Client) ExpectNone(ev string, d time.Duration) {
-	c.t.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case args := <-c.ch(ev):
-		c.t.Fatalf("client %s: unexpected %q event %v", c.S.Id(), ev, args)
-	case <-timer.C:
-	}
-	// The timer may have won a race with a buffered event: drain.
-	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events", c.S.Id(), ev), c.Chan(ev), 0) > 0 {
-		c.t.FailNow()
-	}
-}
-
-// ExpectNoMore asserts that no further ev event arrives: the exactly-once
-// check. It waits Quiet, then drains what is buffered (see NoMore).
-func (c *Client) ExpectNoMore(ev string) {
-	c.t.Helper()
-	if exactlyonce.NoMore(c.t, fmt.Sprintf("client %s: %q events (a repeat)", c.S.Id(), ev), c.Chan(ev), exactlyonce.Quiet) > 0 {
-		c.t.FailNow()
-	}
-}
-
-// ExpectExactly waits for n ev events, then asserts that no more arrive (as
-// ExpectNoMore), and returns their arguments in arrival order.
-func (c *Client) ExpectExactly(ev string, n int) [][]any {
-	c.t.Helper()
-	got := make([][]any, 0, n)
-	for i := 0; i < n; i++ {
-		got = append(got, c.Expect(ev))
-	}
-	c.ExpectNoMore(ev)
-	return got
+	record := c.Record(ev)
+	c.S.On(types.EventName(ev), func(args ...any) { record(args) })
 }
 
 // Call emits an event with an ack and waits for the server's answer.
 func (c *Client) Call(ev string, args ...any) []any {
-	c.t.Helper()
+	c.T.Helper()
 	res := make(chan []any, 1)
 	err := c.S.Emit(ev, append(args, func(a []any, err error) { res <- a })...)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	select {
 	case a := <-res:
 		return a
 	case <-time.After(10 * time.Second):
-		c.t.Fatalf("no ack for %q", ev)
+		c.T.Fatalf("no ack for %q", ev)
 		return nil
 	}
 }
