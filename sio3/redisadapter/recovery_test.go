@@ -322,6 +322,51 @@ func TestRecoveryWithV3Client(t *testing.T) {
 	closeAll(t, nodes)
 }
 
+// TestRecoveryRefusedByMiddleware: a middleware refuses a restored socket
+// (socket.io v3.0.6 runs the middlewares for it: SkipMiddlewares stays
+// false with a custom adapter). The namespace's live delivery, held by the
+// restore until the socket connects, resumes at once, not after the hold's
+// bound (10 s).
+func TestRecoveryRefusedByMiddleware(t *testing.T) {
+	srv := redistest.Start(t)
+	nodes, builders := recoveryNodes(t, srv, 2, 5*time.Second)
+	a, b := nodes[0], nodes[1]
+	_ = b.IO.Use(func(s *socket.Socket, next func(*socket.ExtendedError)) {
+		if s.Recovered() {
+			next(socket.NewExtendedError("no recovery here", nil))
+			return
+		}
+		next(nil)
+	})
+	other := siotest.DialRaw(t, b.URL, "/", nil, true)
+
+	rc := siotest.DialRaw(t, a.URL, "/", nil, true)
+	rc.Call("join", "r")
+	a.IO.To("r").Emit("tick", 0)
+	ticks(t, rc.ExpectExactly("tick", 1), 0)
+	rc.Drop()
+	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+
+	refused, err := rawclient.DialOnce(t, b.URL, "/", nil, rawclient.Options{Auth: map[string]any{"pid": rc.PID, "offset": rc.LastOffset()}}, false)
+	if err == nil {
+		refused.Close()
+		t.Fatal("the middleware did not refuse the restored socket")
+	}
+	if s := builders[1].Stats(); s.SessionsRestored != 1 {
+		t.Fatalf("SessionsRestored = %d (%v)", s.SessionsRestored, err)
+	}
+	start := time.Now()
+	a.IO.Emit("live", 1)
+	for len(other.Frames("live")) == 0 {
+		if time.Since(start) > 3*time.Second {
+			t.Fatal("live delivery on b still held 3 s after the refusal")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("live broadcast after the refusal reached b's client in %v", time.Since(start))
+	closeAll(t, nodes)
+}
+
 // TestRecoveryOffWithoutStreams: the pub/sub adapters cannot replay; a
 // client coming back with its pid connects fresh.
 func TestRecoveryOffWithoutStreams(t *testing.T) {

@@ -138,13 +138,26 @@ func (a *Adapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*s
 // a restored socket is connected: socket.io v3 joins it to its own room
 // once it is in the namespace's socket list and marked connected (its
 // earlier joins, while it is built, come before both), and the held live
-// delivery resumes.
+// delivery resumes. A restored socket that is refused releases it in
+// [Adapter.DelAll].
 func (a *Adapter) AddAll(id socket.SocketId, rooms *types.Set[socket.Room]) {
 	a.Adapter.AddAll(id, rooms)
 	if rooms != nil && rooms.Has(socket.Room(id)) {
 		if s, ok := a.Nsp().Sockets().Load(id); ok && s.Connected() {
 			a.restoring.done(id)
 		}
+	}
+}
+
+// restoreAbandoned releases the hold of a restored socket that will not
+// connect: socket.io calls DelAll for it when a middleware refused it or
+// its client left while the middlewares ran, and the held live delivery
+// then resumes at once instead of at the hold's bound. A socket still in
+// the namespace's list is a connected one leaving, whose hold, if any, its
+// connect released.
+func (a *Adapter) restoreAbandoned(id socket.SocketId) {
+	if _, ok := a.Nsp().Sockets().Load(id); !ok {
+		a.restoring.done(id)
 	}
 }
 
