@@ -33,3 +33,8 @@ func TestConformanceSharded(t *testing.T) {
 func TestConformanceStreams(t *testing.T) {
 	conformance.RunConformance(t, binding, conformance.StreamsMode(t))
 }
+
+// TestConformanceStreamsCluster runs the streams adapter on a Redis Cluster.
+func TestConformanceStreamsCluster(t *testing.T) {
+	conformance.RunConformance(t, binding, conformance.StreamsClusterMode(t, redistest.StartCluster(t)))
+}

@@ -93,6 +93,19 @@ func StreamsMode(t *testing.T) Mode {
 	}
 }
 
+// StreamsClusterMode is the streams adapter on the Redis Cluster c: the
+// stream and the session keys live on whichever masters their slots name,
+// the ephemeral envelopes use classic pub/sub, which the Cluster relays to
+// every node.
+func StreamsClusterMode(t *testing.T, c *redistest.Cluster) Mode {
+	return Mode{
+		Name:   "streams-cluster",
+		Config: Config{Kind: Streams},
+		Client: func(t testing.TB) redis.UniversalClient { return redis.NewClusterClient(c.Options()) },
+		Admin:  c.Client(t),
+	}
+}
+
 // ShardedModes are the subscription modes the sharded suite runs in.
 var ShardedModes = []sioredis.SubscriptionMode{sioredis.StaticMode, sioredis.DynamicMode, sioredis.DynamicPrivateMode}
 
