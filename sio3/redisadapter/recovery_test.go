@@ -2,6 +2,7 @@ package redisadapter_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,18 @@ func recoveryNodes(t *testing.T, srv *redistest.Server, n int, window time.Durat
 		builders = append(builders, b)
 	}
 	return nodes, builders
+}
+
+// persisted waits until b persisted one session and its SET reached Redis
+// (PersistSession does not wait for it): one session key, the dropped
+// client's, is there.
+func persisted(t *testing.T, srv *redistest.Server, b *redisadapter.Builder) {
+	t.Helper()
+	rdb := srv.Client(t)
+	siotest.Eventually(t, "the session persisted", func() bool {
+		keys, err := rdb.Keys(siotest.Ctx(t), "sio:session:*").Result()
+		return b.Stats().SessionsPersisted == 1 && err == nil && len(keys) == 1
+	})
 }
 
 // closeAll closes the nodes and checks that no goroutine of the binding or
@@ -89,7 +102,7 @@ func TestRecoveryAcrossServers(t *testing.T) {
 	}
 
 	rc.Drop()
-	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+	persisted(t, srv, builders[0])
 
 	// Many packets while it is away, from every server (the one it comes
 	// back to included), to its room, to another room and excluding its
@@ -127,7 +140,7 @@ func TestRecoveryAcrossServers(t *testing.T) {
 		back.Call("join", "r")
 		pid, offset := back.PID, back.LastOffset()
 		back.Drop()
-		siotest.Eventually(t, "the session persisted", func() bool { return builders[1].Stats().SessionsPersisted == 1 })
+		persisted(t, srv, builders[1])
 		c.IO.To("r").Emit("tick", -3)
 		time.Sleep(3500 * time.Millisecond) // past the 3 s window
 		fresh := siotest.DialRawWith(t, c.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
@@ -163,7 +176,7 @@ func TestRecoveryOwnBroadcastsWhileReaderBehind(t *testing.T) {
 	ticks(t, rc.ExpectExactly("tick", 1), 0)
 	pid, offset := rc.PID, rc.LastOffset()
 	rc.Drop()
-	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+	persisted(t, srv, builders[0])
 
 	const missed = 500
 	for i := 1; i <= missed; i++ {
@@ -199,7 +212,7 @@ func TestRecoveryLiveDuringRestore(t *testing.T) {
 	ticks(t, rc.ExpectExactly("tick", 1), 0)
 	pid, offset := rc.PID, rc.LastOffset()
 	rc.Drop()
-	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+	persisted(t, srv, builders[0])
 
 	// One emitter per server, each numbering its own event: order is
 	// checked per server (two emitters' calls have no order of their own).
@@ -297,7 +310,7 @@ func TestRecoveryWithV3Client(t *testing.T) {
 		t.Fatal("the socket is not on a")
 	}
 	s.Conn().Close(false)
-	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+	persisted(t, srv, builders[0])
 	const missed = 100
 	for i := 1; i <= missed; i++ {
 		nodes[i%2].IO.To("r").Emit("tick", i)
@@ -345,12 +358,15 @@ func TestRecoveryRefusedByMiddleware(t *testing.T) {
 	a.IO.To("r").Emit("tick", 0)
 	ticks(t, rc.ExpectExactly("tick", 1), 0)
 	rc.Drop()
-	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
+	persisted(t, srv, builders[0])
 
 	refused, err := rawclient.DialOnce(t, b.URL, "/", nil, rawclient.Options{Auth: map[string]any{"pid": rc.PID, "offset": rc.LastOffset()}}, false)
 	if err == nil {
 		refused.Close()
 		t.Fatal("the middleware did not refuse the restored socket")
+	}
+	if !strings.Contains(err.Error(), "connect error") {
+		t.Fatalf("the dial failed before the middleware: %v", err)
 	}
 	if s := builders[1].Stats(); s.SessionsRestored != 1 {
 		t.Fatalf("SessionsRestored = %d (%v)", s.SessionsRestored, err)
