@@ -27,10 +27,12 @@ func (a *Adapter) describe(local []socket.SocketDetails) []protocol.SocketInfo {
 }
 
 // DelAll removes a socket from all its rooms (socket.io calls it when the
-// socket disconnects) and forgets its cached handshake.
+// socket disconnects, or when a restored socket is refused) and forgets its
+// cached handshake.
 func (a *Adapter) DelAll(id socket.SocketId) {
 	a.Adapter.DelAll(id)
 	a.handshakes.Forget(id)
+	a.restoreAbandoned(id)
 }
 
 // Del removes a socket from a room; leaving its own id room also forgets

@@ -135,6 +135,18 @@ func (a *Adapter) AddAll(id socket.SocketId, rooms *types.Set[socket.Room]) {
 	}
 }
 
+// restoreAbandoned releases the hold of a restored socket that will not
+// connect: socket.io v2.5.0 calls DelAll for it when a middleware refused
+// it or its client left while the middlewares ran, and the held live
+// delivery then resumes at once instead of at the hold's bound. A socket
+// still in the namespace's list is a connected one leaving, whose hold, if
+// any, its connect released.
+func (a *Adapter) restoreAbandoned(id socket.SocketId) {
+	if _, ok := a.Nsp().Sockets().Load(id); !ok {
+		a.restoring.done(id)
+	}
+}
+
 // restoring holds the release of each restored socket until it connects.
 type restoring struct {
 	mu sync.Mutex
