@@ -26,8 +26,8 @@ type Adapter struct {
 	core       *core.Adapter
 	cfg        core.Config // the builder's options
 	name       string
-	handshakes handshakeCache // encoded handshakes of local sockets (fetchSockets)
-	restoring  restoring      // restored sockets not connected yet (streams)
+	handshakes handshakeCache    // encoded handshakes of local sockets (fetchSockets)
+	restoring  core.RestoreHolds // restored sockets not connected yet (streams)
 }
 
 func newAdapter(b *Builder, nsp socket.Namespace) *Adapter {

@@ -2,7 +2,6 @@ package redisadapter
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/zishang520/engine.io/v2/types"
@@ -111,7 +110,7 @@ func (a *Adapter) RestoreSession(pid socket.PrivateSessionId, offset string) (*s
 	for i, d := range r.Missed {
 		missed[i] = socketPacket(protocol.Packet{Type: protocol.EventPacketType, Data: d}, a.name).Data
 	}
-	a.restoring.add(socket.SocketId(s.Sid), r.Release, a.core.HoldBound())
+	a.restoring.Add(s.Sid, r.Release, a.core.HoldBound())
 	return &socket.Session{
 		SessionToPersist: &socket.SessionToPersist{
 			Sid:   socket.SocketId(s.Sid),
@@ -130,7 +129,7 @@ func (a *Adapter) AddAll(id socket.SocketId, rooms *types.Set[socket.Room]) {
 	a.Adapter.AddAll(id, rooms)
 	if rooms != nil && rooms.Has(socket.Room(id)) {
 		if _, ok := a.Nsp().Sockets().Load(id); ok {
-			a.restoring.done(id)
+			a.restoring.Done(string(id))
 		}
 	}
 }
@@ -143,39 +142,7 @@ func (a *Adapter) AddAll(id socket.SocketId, rooms *types.Set[socket.Room]) {
 // any, its connect released.
 func (a *Adapter) restoreAbandoned(id socket.SocketId) {
 	if _, ok := a.Nsp().Sockets().Load(id); !ok {
-		a.restoring.done(id)
-	}
-}
-
-// restoring holds the release of each restored socket until it connects.
-type restoring struct {
-	mu sync.Mutex
-	m  map[socket.SocketId]func()
-}
-
-func (r *restoring) add(id socket.SocketId, release func(), bound time.Duration) {
-	r.mu.Lock()
-	if r.m == nil {
-		r.m = map[socket.SocketId]func(){}
-	}
-	if prev := r.m[id]; prev != nil {
-		prev()
-	}
-	r.m[id] = release
-	r.mu.Unlock()
-	// A socket that never connects (a middleware refused it, the client
-	// left) must not hold the namespace: the core's hold ends at bound by
-	// itself; this forgets it.
-	time.AfterFunc(bound, func() { r.done(id) })
-}
-
-func (r *restoring) done(id socket.SocketId) {
-	r.mu.Lock()
-	release := r.m[id]
-	delete(r.m, id)
-	r.mu.Unlock()
-	if release != nil {
-		release()
+		a.restoring.Done(string(id))
 	}
 }
 

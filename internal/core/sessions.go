@@ -260,3 +260,38 @@ func (a *Adapter) collectMissed(ctx context.Context, w *streamsWire, rooms []str
 	}
 	return missed, true, nil
 }
+
+// RestoreHolds keeps the Release of each restored socket, by socket id,
+// until its binding sees it connected or abandoned (a middleware refused
+// it, its client left). The zero value is ready to use.
+type RestoreHolds struct {
+	mu sync.Mutex
+	m  map[string]func()
+}
+
+// Add keeps release for the socket id, releasing one already kept for it.
+// A socket that never connects must not hold the namespace: the core's
+// hold ends at bound by itself, and Add forgets the socket then.
+func (r *RestoreHolds) Add(id string, release func(), bound time.Duration) {
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = map[string]func(){}
+	}
+	if prev := r.m[id]; prev != nil {
+		prev()
+	}
+	r.m[id] = release
+	r.mu.Unlock()
+	time.AfterFunc(bound, func() { r.Done(id) })
+}
+
+// Done releases the hold of the socket id, if any.
+func (r *RestoreHolds) Done(id string) {
+	r.mu.Lock()
+	release := r.m[id]
+	delete(r.m, id)
+	r.mu.Unlock()
+	if release != nil {
+		release()
+	}
+}
