@@ -14,8 +14,11 @@
 //     write(2), as Node's ws does under load.
 //
 // Frames on the wire are the same WebSocket messages the stock transport
-// sends (a message larger than 2 KiB may be split into fragments, as with the
-// stock transport); clients see no difference.
+// sends; clients see no difference. Through Handler, on a connection without
+// permessage-deflate, the transport frames each message itself, as one
+// frame (gorilla/websocket's writer only copied it, under a lock and with a
+// deadline reset per frame); otherwise gorilla/websocket writes it, and may
+// split a large one into fragments, as with the stock transport.
 //
 // Use it by calling [Install] once before the server accepts connections and
 // wrapping the socket.io HTTP handler with [Handler]:
