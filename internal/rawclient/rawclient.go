@@ -87,6 +87,9 @@ type Options struct {
 	// Connects is how many CONNECT packets DialOnce sends back to back
 	// (0 means 1): more is a fault of some clients, for tests of the kits.
 	Connects int
+	// Timeout bounds the handshake (0 means 5 s): a restore that waits
+	// for its server's stream reader can take seconds on a loaded machine.
+	Timeout time.Duration
 }
 
 // DialWith is Dial with a CONNECT payload and upgrade headers.
@@ -121,7 +124,11 @@ func DialOnce(t testing.TB, baseURL, nsp string, query url.Values, o Options, wa
 		return nil, err
 	}
 	c := &Client{t: t, conn: conn, nsp: nsp, acks: map[int]chan []any{}, answer: map[string]func([]any) []any{}, notify: make(chan struct{}), done: make(chan struct{})}
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(timeout))
 	_, open, err := conn.ReadMessage()
 	if err != nil || !strings.HasPrefix(string(open), "0{") {
 		conn.Close()
