@@ -360,7 +360,7 @@ func TestRecoveryRefusedByMiddleware(t *testing.T) {
 	rc.Drop()
 	persisted(t, srv, builders[0])
 
-	refused, err := rawclient.DialOnce(t, b.URL, "/", nil, rawclient.Options{Auth: map[string]any{"pid": rc.PID, "offset": rc.LastOffset()}}, false)
+	refused, err := rawclient.DialOnce(t, b.URL, "/", nil, rawclient.Options{Auth: map[string]any{"pid": rc.PID, "offset": rc.LastOffset()}, Timeout: 20 * time.Second}, false)
 	if err == nil {
 		refused.Close()
 		t.Fatal("the middleware did not refuse the restored socket")
