@@ -138,8 +138,10 @@ func testBrowser(t *testing.T, top cli.Topology) {
 	for _, tab := range []context.Context{tab1, tab2} {
 		waitJSFor[bool](t, tab, 20*time.Second, `document.body.dataset.cluster === "`+all+`"`, victim+" back in the cluster view")
 	}
-	// Its row counts its clients (none) and the others' count theirs.
-	waitJS[bool](t, tab1, `[...document.querySelectorAll("#hosts tr")].every(tr => tr.children.length === 4) &&
+	// Its row counts its clients (none) and the others' count theirs. The
+	// rows follow the hosts' periodic reports, which a restart and a loaded
+	// machine can delay by several report intervals.
+	waitJSFor[bool](t, tab1, 30*time.Second, `[...document.querySelectorAll("#hosts tr")].every(tr => tr.children.length === 4) &&
 		document.querySelector('#hosts tr[data-host="`+host1+`"] td:nth-child(2)').textContent !== "0" &&
 		document.querySelector('#hosts tr[data-host="`+victim+`"] td:nth-child(2)').textContent === "0"`, "the clients per host")
 
