@@ -38,11 +38,7 @@ func TestRecoveryOnCluster(t *testing.T) {
 	rc.Drop()
 	// PersistSession queues the SET without waiting for it: wait for the
 	// key itself.
-	admin := c.Client(t)
-	siotest.Eventually(t, "the session in Redis", func() bool {
-		n, err := admin.Exists(siotest.Ctx(t), "sio:session:"+pid).Result()
-		return err == nil && n == 1
-	})
+	siotest.SessionStored(t, c.Client(t), pid)
 
 	const missed = 100
 	for i := 1; i <= missed; i++ {

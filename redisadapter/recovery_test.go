@@ -31,17 +31,6 @@ func recoveryNodes(t *testing.T, srv *redistest.Server, n int, window time.Durat
 	return nodes, builders
 }
 
-// sessionStored waits for the session of pid in Redis: PersistSession
-// queues its SET without waiting for it.
-func sessionStored(t *testing.T, srv *redistest.Server, pid string) {
-	t.Helper()
-	admin := srv.Client(t)
-	siotest.Eventually(t, "the session in Redis", func() bool {
-		n, err := admin.Exists(siotest.Ctx(t), "sio:session:"+pid).Result()
-		return err == nil && n == 1
-	})
-}
-
 // ticks checks that frames carry tick indices from..to-1 in order, each
 // with a stream offset as last argument, and returns the last offset.
 func ticks(t *testing.T, frames []siotest.Frame, from int) {
@@ -81,7 +70,7 @@ func TestRecoveryAcrossServers(t *testing.T) {
 
 	rc.Drop()
 	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
-	sessionStored(t, srv, pid)
+	siotest.SessionStored(t, srv.Client(t), pid)
 
 	// Many packets while it is away, from every server, to its room, to
 	// another room and excluding its room.
@@ -114,7 +103,7 @@ func TestRecoveryAcrossServers(t *testing.T) {
 		pid, offset := back.PID, back.LastOffset()
 		back.Drop()
 		siotest.Eventually(t, "the session persisted", func() bool { return builders[1].Stats().SessionsPersisted == 1 })
-		sessionStored(t, srv, pid)
+		siotest.SessionStored(t, srv.Client(t), pid)
 		c.IO.To("r").Emit("tick", -3)
 		time.Sleep(3500 * time.Millisecond) // past the 3 s window
 		fresh := siotest.DialRawWith(t, c.URL, "/", nil, siotest.RawOptions{Auth: map[string]any{"pid": pid, "offset": offset}}, false)
@@ -146,7 +135,7 @@ func TestRecoveryOwnBroadcastsWhileReaderBehind(t *testing.T) {
 	pid, offset := rc.PID, rc.LastOffset()
 	rc.Drop()
 	siotest.Eventually(t, "the session persisted", func() bool { return builders[0].Stats().SessionsPersisted == 1 })
-	sessionStored(t, srv, pid)
+	siotest.SessionStored(t, srv.Client(t), pid)
 
 	const missed = 500
 	for i := 1; i <= missed; i++ {

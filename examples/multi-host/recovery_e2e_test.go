@@ -86,7 +86,7 @@ func TestRecoveryThroughNginx(t *testing.T) {
 	persisted := builders[from].Stats().SessionsPersisted // the probes' closes may count
 	rc.Drop()
 	siotest.Eventually(t, "the session persisted", func() bool { return builders[from].Stats().SessionsPersisted > persisted })
-	sessionStored(t, rs, pid)
+	siotest.SessionStored(t, rs.Client(t), pid)
 
 	const missed = 500
 	start := time.Now()
@@ -117,7 +117,7 @@ func TestRecoveryThroughNginx(t *testing.T) {
 	notRestored := builders[from].Stats().SessionsNotRestored
 	back.Drop()
 	siotest.Eventually(t, "the session persisted", func() bool { return builders[to].Stats().SessionsPersisted > persisted })
-	sessionStored(t, rs, pid)
+	siotest.SessionStored(t, rs.Client(t), pid)
 	nodes[sender].IO.To("r").Emit("tick", -3)
 	time.Sleep(window + time.Second)
 	fresh := siotest.DialRawWith(t, lb, "/", nil, siotest.RawOptions{
@@ -130,17 +130,6 @@ func TestRecoveryThroughNginx(t *testing.T) {
 	if n := builders[from].Stats().SessionsNotRestored; n != notRestored+1 {
 		t.Fatalf("SessionsNotRestored = %d, want %d", n, notRestored+1)
 	}
-}
-
-// sessionStored waits for the session of pid in Redis: PersistSession
-// queues its SET without waiting for it.
-func sessionStored(t *testing.T, rs *redistest.Server, pid string) {
-	t.Helper()
-	admin := rs.Client(t)
-	siotest.Eventually(t, "the session in Redis", func() bool {
-		n, err := admin.Exists(siotest.Ctx(t), "sio:session:"+pid).Result()
-		return err == nil && n == 1
-	})
 }
 
 // checkTicks checks that frames are ticks from, from+1, ... in order, each

@@ -303,3 +303,15 @@ func AssertNoGoroutines(t testing.TB, pkg string) {
 
 // Ctx returns a context cancelled after 10 s or when the test ends.
 func Ctx(t testing.TB) context.Context { return await.Ctx(t) }
+
+// SessionStored waits until the connection state recovery session of pid
+// is in Redis under Node's default key ("sio:session:" + pid):
+// PersistSession queues its SET without waiting for it, so a client that
+// comes back before it would connect fresh.
+func SessionStored(t testing.TB, rdb redis.Cmdable, pid string) {
+	t.Helper()
+	Eventually(t, "the session in Redis", func() bool {
+		n, err := rdb.Exists(Ctx(t), "sio:session:"+pid).Result()
+		return err == nil && n == 1
+	})
+}
